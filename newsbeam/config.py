@@ -1,0 +1,190 @@
+"""YAML run config -> typed, validated config objects.
+
+Every mistake becomes one ConfigError whose message names the key and what is wrong, so
+the CLI can print it on one line. Sections and source kinds are dataclasses: their fields
+are the allowed keys, their annotations the expected types, their defaults the defaults.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+import types
+import typing
+from typing import Any, ClassVar, Union
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config that cannot be run; the message is one line meant for the user."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    max_document_bytes: int = 10 * 1024 * 1024  # larger inputs are rejected, not read
+
+    def validate(self, where: str) -> None:
+        if self.max_document_bytes <= 0:
+            raise ConfigError(f"{where}.max_document_bytes: must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    """Keys every source has; each kind adds its own."""
+
+    KIND: ClassVar[str] = ""
+    name: str
+    kind: str
+
+    def validate(self, where: str, base_dir: str) -> "SourceConfig":
+        """Check kind-specific keys; return the source with paths resolved."""
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class FilesSource(SourceConfig):
+    """Local files: .txt (headline line + body) or .html/.htm, each optionally gzipped."""
+
+    KIND: ClassVar[str] = "files"
+    SUFFIXES: ClassVar[tuple[str, ...]] = (".txt", ".html", ".htm")
+    path: Union[str, list[str]] = ""
+
+    @property
+    def patterns(self) -> list[str]:
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+    def validate(self, where: str, base_dir: str) -> "FilesSource":
+        if not self.patterns or not all(self.patterns):
+            raise ConfigError(f"{where}.path: give a glob or a list of globs")
+        resolved = [os.path.normpath(os.path.join(base_dir, os.path.expanduser(p)))
+                    for p in self.patterns]
+        for pattern, original in zip(resolved, self.patterns):
+            if not any(os.path.isfile(f) for f in glob.iglob(pattern, recursive=True)):
+                raise ConfigError(f"{where}.path: '{original}' matches no file "
+                                  f"(looked for {pattern})")
+        return dataclasses.replace(self, path=resolved)
+
+    def list_files(self) -> list[str]:
+        """The matched files, sorted and without repeats (patterns may overlap)."""
+        found = {os.path.abspath(f) for p in self.patterns
+                 for f in glob.iglob(p, recursive=True) if os.path.isfile(f)}
+        return sorted(found)
+
+
+SOURCE_KINDS: dict[str, type[SourceConfig]] = {cls.KIND: cls for cls in (FilesSource,)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    sources: tuple[SourceConfig, ...]
+    output: str
+    limits: Limits
+    path: str                 # the config file it was read from
+    raw: dict[str, Any]       # the YAML as written, recorded in run manifests
+
+
+_TOP_LEVEL_KEYS = ("sources", "output", "limits")
+
+
+def load_config(path: str, output: str | None = None) -> Config:
+    """Read and validate a YAML config; ``output`` overrides the file's ``output``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config {path}: {err}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {_one_line(err)}") from None
+    return parse_config(raw, os.path.abspath(path), output)
+
+
+def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'sources' and 'output' at the top")
+    _check_keys(raw, _TOP_LEVEL_KEYS, "config")
+    base_dir = os.path.dirname(path)
+    # --output is relative to the working directory, the config's own to the config file.
+    if output:
+        output = os.path.abspath(output)
+    elif isinstance(raw.get("output"), str) and raw["output"]:
+        output = os.path.normpath(os.path.join(base_dir, os.path.expanduser(raw["output"])))
+    else:
+        raise ConfigError("output: set an output directory in the config or with --output")
+    limits = _build(Limits, raw.get("limits") or {}, "limits")
+    limits.validate("limits")
+    sources = _parse_sources(raw.get("sources"), base_dir)
+    return Config(sources=sources, output=output, limits=limits, path=path, raw=raw)
+
+
+def _parse_sources(raw_sources: Any, base_dir: str) -> tuple[SourceConfig, ...]:
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise ConfigError("sources: give a non-empty list of sources")
+    sources, names = [], set()
+    for index, item in enumerate(raw_sources):
+        where = f"sources[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a mapping with name, kind and its keys")
+        kind = item.get("kind")
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(f"{where}.kind: '{kind}' is not one of: {', '.join(SOURCE_KINDS)}")
+        source = _build(SOURCE_KINDS[kind], item, where).validate(where, base_dir)
+        if source.name in names:
+            raise ConfigError(f"{where}.name: '{source.name}' is used by another source")
+        names.add(source.name)
+        sources.append(source)
+    return tuple(sources)
+
+
+def _build(cls: type, values: Any, where: str):
+    """Instantiate dataclass ``cls`` from a mapping, checking keys and value types."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(values, tuple(fields), where)
+    hints = typing.get_type_hints(cls)
+    for name, field in fields.items():
+        if name not in values:
+            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{where}: missing required key '{name}'")
+            continue
+        if not _is_instance(values[name], hints[name]):
+            raise ConfigError(f"{where}.{name}: expected {_type_name(hints[name])}, "
+                              f"got {type(values[name]).__name__} {values[name]!r}")
+    return cls(**values)
+
+
+def _check_keys(values: dict, allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(allowed)})")
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_is_instance(value, arg) for arg in typing.get_args(hint))
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_is_instance(v, item) for v in value)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    if origin is list:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        hint, getattr(hint, "__name__", str(hint)))
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())

@@ -1,0 +1,1 @@
+"""Record types and the pyarrow schemas of every dataset newsbeam writes."""

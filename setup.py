@@ -1,0 +1,27 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="newsbeam",
+    version="0.1.0",
+    description="News ingestion on Apache Beam: fetch, extract, deduplicate, normalize, Parquet.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["newsbeam", "newsbeam.*"]),
+    install_requires=[
+        "apache-beam>=2.77,<2.78",
+        "trafilatura>=2.0,<3",
+        "feedparser>=6.0.11,<7",
+        "pyarrow>=17,<26",           # Beam 2.77 caps pyarrow below 26
+        "numpy>=1.26,<2.5",          # and numpy below 2.5
+        "PyYAML>=6.0,<7",
+        "py3langid>=0.3,<0.5",       # offline language detection
+        "python-dateutil>=2.8,<3",
+    ],
+    extras_require={
+        "test": ["pytest>=8,<10", "duckdb>=1.1,<3"],
+        "bench": ["duckdb>=1.1,<3", "datasketch>=1.6,<2"],
+    },
+    entry_points={"console_scripts": ["newsbeam=newsbeam.cli:main"]},
+)

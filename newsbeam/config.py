@@ -23,10 +23,13 @@ class ConfigError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class Limits:
     max_document_bytes: int = 10 * 1024 * 1024  # larger inputs are rejected, not read
+    min_words: int = 10  # shorter bodies are navigation or stubs, not articles
 
     def validate(self, where: str) -> None:
         if self.max_document_bytes <= 0:
             raise ConfigError(f"{where}.max_document_bytes: must be positive")
+        if self.min_words < 1:
+            raise ConfigError(f"{where}.min_words: must be at least 1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +184,8 @@ def _type_name(hint: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(hint))
     if origin is list:
-        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+        item = typing.get_args(hint)[0]
+        return "a list of " + {str: "strings", int: "integers"}.get(item, _type_name(item))
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         hint, getattr(hint, "__name__", str(hint)))
 

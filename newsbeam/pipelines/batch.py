@@ -30,15 +30,16 @@ class ProcessDocuments(beam.PTransform):
     Source-agnostic: any source that yields RawDocuments plugs in before it.
     """
 
-    def __init__(self, run: RunContext):
+    def __init__(self, run: RunContext, min_words: int = 1):
         super().__init__()
-        self.run = run
+        self.run, self.min_words = run, min_words
 
     def expand(self, raw_documents):
         docs, extract_rejects = raw_documents | "Extract" >> ApplyStage(
             "extract", extract_document, self.run)
         rows, normalize_rejects = docs | "Normalize" >> ApplyStage(
-            "normalize", partial(to_article_row, run_id=self.run.run_id), self.run,
+            "normalize", partial(to_article_row, run_id=self.run.run_id, min_words=self.min_words),
+            self.run,
             setup=warm_up)
         articles, duplicates = rows | "Dedup" >> ExactDedup()
         rejects = (extract_rejects, normalize_rejects) | "StageRejects" >> beam.Flatten()
@@ -47,7 +48,7 @@ class ProcessDocuments(beam.PTransform):
 
 def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext):
     raw, read_rejects = pipeline | "Read" >> ReadSources(config, run)
-    outputs = raw | "Process" >> ProcessDocuments(run)
+    outputs = raw | "Process" >> ProcessDocuments(run, config.limits.min_words)
     outputs["rejects"] = ((outputs["rejects"], read_rejects)
                           | "AllRejects" >> beam.Flatten())
     return outputs | "Write" >> WriteDatasets(config.output, run.run_id, run.ingest_date)

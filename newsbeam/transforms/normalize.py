@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 import py3langid
@@ -36,10 +36,11 @@ def canonicalize_url(url: str | None) -> str | None:
     if not url or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
         return None
     try:
-        normalized = courlan.normalize_url(url.strip(), trailing_slash=False)
+        parts = urlsplit(courlan.normalize_url(url.strip()))
     except ValueError:
         return None
-    return urldefrag(normalized).url
+    path = parts.path.rstrip("/") or "/" if parts.path else ""
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def domain_of(url: str | None) -> str | None:
@@ -65,10 +66,13 @@ def article_id_for(canonical_url: str | None, content_hash: str) -> str:
     return stable_hash(canonical_url) if canonical_url else content_hash
 
 
-def to_article_row(doc: Document, run_id: str) -> dict:
+def to_article_row(doc: Document, run_id: str, min_words: int = 1) -> dict:
     """The articles-table row for a cleaned document."""
-    if not doc.text.strip():
+    word_count = len(_WORD.findall(doc.text))
+    if not word_count:
         raise Rejected("no_text", "nothing left after cleaning")
+    if word_count < min_words:
+        raise Rejected("too_short", f"{word_count} words, fewer than {min_words}")
     canonical_url = canonicalize_url(doc.page_url) or canonicalize_url(doc.url)
     content_hash = stable_hash(normalize_for_hash(doc.text))
     return check_row(ARTICLE_SCHEMA, {
@@ -89,7 +93,7 @@ def to_article_row(doc: Document, run_id: str) -> dict:
         "description": doc.description,
         "tags": list(doc.tags),
         "image_url": doc.image_url,
-        "word_count": len(_WORD.findall(doc.text)),
+        "word_count": word_count,
         "content_hash": content_hash,
         "duplicate_count": 0,
         "duplicate_urls": [],

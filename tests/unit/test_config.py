@@ -1,0 +1,73 @@
+import pathlib
+
+import pytest
+
+from newsbeam.config import ConfigError, FilesSource, load_config, parse_config
+
+ROOT = pathlib.Path(__file__).parents[2]
+
+
+def parse(raw, tmp_path):
+    return parse_config(raw, str(tmp_path / "c.yaml"))
+
+
+def test_fixtures_config_resolves_paths_against_its_folder():
+    config = load_config(str(ROOT / "configs" / "fixtures.yaml"))
+    (source,) = config.sources
+    assert isinstance(source, FilesSource)
+    assert len(source.list_files()) == 5
+    assert config.output == str(ROOT / "out" / "fixtures")
+
+
+def test_output_flag_overrides_config_and_is_relative_to_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(str(ROOT / "configs" / "fixtures.yaml"), output="elsewhere")
+    assert config.output == str(tmp_path / "elsewhere")
+
+
+def test_overlapping_globs_list_each_file_once(samples_dir, tmp_path):
+    config = parse({"output": "o", "sources": [
+        {"name": "s", "kind": "files", "path": [str(samples_dir / "*.txt"),
+                                                str(samples_dir / "00*.txt")]}]}, tmp_path)
+    assert len(config.sources[0].list_files()) == 5
+
+
+@pytest.mark.parametrize("raw, message", [
+    ([], "expected a mapping"),
+    ({"sources": [], "output": "o"}, "sources: give a non-empty list"),
+    ({"sources": [{"name": "a", "kind": "files", "path": "*.txt"}]}, "output: set an output"),
+    ({"output": "o", "sources": [{"name": "a", "kind": "rss"}]}, "sources[0].kind: 'rss' is not one of"),
+    ({"output": "o", "sources": [{"name": "a", "kind": "files", "pth": "x"}]},
+     "sources[0]: unknown key 'pth'"),
+    ({"output": "o", "sources": [{"kind": "files", "path": "x"}]},
+     "sources[0]: missing required key 'name'"),
+    ({"output": "o", "sources": [{"name": "a", "kind": "files", "path": 3}]},
+     "sources[0].path: expected a string or a list of strings, got int 3"),
+    ({"output": "o", "sources": [{"name": "a", "kind": "files", "path": "nothing-*.txt"}]},
+     "sources[0].path: 'nothing-*.txt' matches no file"),
+    ({"output": "o", "limits": {"max_document_bytes": "big"}, "sources": []},
+     "limits.max_document_bytes: expected an integer"),
+    ({"output": "o", "limits": {"max_document_bytes": 0}, "sources": []},
+     "limits.max_document_bytes: must be positive"),
+    ({"output": "o", "extra": 1, "sources": []}, "config: unknown key 'extra'"),
+])
+def test_bad_configs_fail_with_one_clear_line(raw, message, tmp_path):
+    with pytest.raises(ConfigError) as err:
+        parse(raw, tmp_path)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_duplicate_source_names_are_refused(samples_dir, tmp_path):
+    source = {"name": "a", "kind": "files", "path": str(samples_dir / "*.txt")}
+    with pytest.raises(ConfigError, match="sources\\[1\\].name: 'a' is used by another source"):
+        parse({"output": "o", "sources": [source, source]}, tmp_path)
+
+
+def test_missing_and_invalid_files(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(str(tmp_path / "nope.yaml"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_config(str(bad))

@@ -25,6 +25,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
+from newsbeam.config import NearDedupConfig
 from newsbeam.transforms.components import ConnectedComponents
 from newsbeam.transforms.dedup import duplicate_row
 
@@ -239,34 +240,21 @@ def bucket_pairs(members: list[tuple], max_bucket_size: int, neighbours: int) ->
                 yield first, second
 
 
-# --- parameters and signed articles ---------------------------------------------------
+# --- signed articles ---------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class NearParams:
-    """Everything that decides which texts are near-duplicates (recorded in the index)."""
+def lsh_bands(params: NearDedupConfig) -> tuple[int, int]:
+    """(bands, rows) of the LSH index: optimal_param at ``lsh_threshold``."""
+    return optimal_param(params.lsh_threshold, params.num_perm)
 
-    num_perm: int = 112
-    shingle_size: int = 5
-    seed: int = 42
-    threshold: float = 0.8
-    containment_threshold: float = 0.9
-    lsh_threshold: float = 0.5
-    min_words: int = 50
-    max_bucket_size: int = 50
-    bucket_neighbours: int = 5
 
-    @property
-    def bands_rows(self) -> tuple[int, int]:
-        return optimal_param(self.lsh_threshold, self.num_perm)
-
-    def identity(self) -> dict:
-        """What an index built with these parameters can be compared under."""
-        bands, rows = self.bands_rows
-        return {"num_perm": self.num_perm, "bands": bands, "rows": rows,
-                "shingle_size": self.shingle_size, "seed": self.seed,
-                "threshold": self.threshold,
-                "containment_threshold": self.containment_threshold,
-                "min_words": self.min_words}
+def index_params(params: NearDedupConfig) -> dict:
+    """The parameters an index was built with: a run must share them to read it."""
+    bands, rows = lsh_bands(params)
+    return {"num_perm": params.num_perm, "bands": bands, "rows": rows,
+            "shingle_size": params.shingle_size, "seed": params.seed,
+            "threshold": params.threshold,
+            "containment_threshold": params.containment_threshold,
+            "min_words": params.min_words}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,7 +278,7 @@ class Signed:
         return np.frombuffer(self.signature, dtype=np.uint32)
 
 
-def sign_text(text: str, params: NearParams, perms: Permutations) -> tuple[int, bytes] | None:
+def sign_text(text: str, params: NearDedupConfig, perms: Permutations) -> tuple[int, bytes] | None:
     """(distinct shingles, signature bytes), or None for a text under ``min_words``."""
     tokens = words(text)
     if len(tokens) < params.min_words:
@@ -299,7 +287,7 @@ def sign_text(text: str, params: NearParams, perms: Permutations) -> tuple[int, 
     return len(hashes), signature(hashes, perms).tobytes()
 
 
-def score(a: Signed, b: Signed, params: NearParams) -> float | None:
+def score(a: Signed, b: Signed, params: NearDedupConfig) -> float | None:
     return similarity(a.values, a.size, b.values, b.size,
                       params.threshold, params.containment_threshold)
 
@@ -309,7 +297,7 @@ def score(a: Signed, b: Signed, params: NearParams) -> float | None:
 class _Sign(beam.DoFn):
     """Article row -> Signed; texts under ``min_words`` are only counted (they stay kept)."""
 
-    def __init__(self, params: NearParams):
+    def __init__(self, params: NearDedupConfig):
         self.params = params
         self.short = Metrics.counter("neardup", "short_texts_skipped")
         self.signed = Metrics.counter("neardup", "signed")
@@ -329,7 +317,7 @@ class _Sign(beam.DoFn):
 class _BucketPairs(beam.DoFn):
     """One LSH bucket -> candidate pairs (smaller rank first)."""
 
-    def __init__(self, params: NearParams):
+    def __init__(self, params: NearDedupConfig):
         self.params = params
         self.candidates = Metrics.counter("neardup", "candidate_pairs")
         self.oversized = Metrics.counter("neardup", "oversized_buckets")
@@ -357,7 +345,7 @@ def _send_signature(keyed: tuple) -> Iterator[tuple]:
 class _Verify(beam.DoFn):
     """Pairs grouped on their second member -> verified edges (first, second)."""
 
-    def __init__(self, params: NearParams):
+    def __init__(self, params: NearDedupConfig):
         self.params = params
         self.verified = Metrics.counter("neardup", "verified_pairs")
         self.rejected = Metrics.counter("neardup", "rejected_pairs")
@@ -397,7 +385,7 @@ class _Fold(beam.DoFn):
     what the cross-run index persists.
     """
 
-    def __init__(self, params: NearParams):
+    def __init__(self, params: NearDedupConfig):
         self.params = params
         self.folded = Metrics.counter("neardup", "near_duplicates")
 
@@ -426,13 +414,13 @@ class NearDedup(beam.PTransform):
     into them; they are never emitted. The kept Signed are what the index persists.
     """
 
-    def __init__(self, params: NearParams):
+    def __init__(self, params: NearDedupConfig):
         super().__init__()
         self.params = params
 
     def expand(self, pcolls):
         articles, earlier = pcolls
-        bands, rows = self.params.bands_rows
+        bands, rows = lsh_bands(self.params)
         signed = articles | "Sign" >> beam.ParDo(_Sign(self.params))
         every = (signed, earlier) | "WithEarlierRuns" >> beam.Flatten()
         by_rank = every | "ByRank" >> beam.Map(lambda s: (s.rank, s))

@@ -4,11 +4,13 @@ import random
 import numpy as np
 import pytest
 
+from newsbeam.config import NearDedupConfig
 from newsbeam.transforms.neardup import (
-    NearParams, Permutations, UnionFind, band_keys, bucket_pairs, candidate_probability,
+    lsh_bands,
+    Permutations, UnionFind, band_keys, bucket_pairs, candidate_probability,
     clusters_of, estimated_containment, estimated_jaccard, exact_jaccard, optimal_param,
     rank_key, shingle_hashes, signature, words)
-from tests.rows import sample
+from article_rows import sample
 
 PERMS = Permutations.create(112, 42)
 
@@ -97,7 +99,7 @@ def _mutate(tokens, rng, share):
 def test_property_identical_texts_collide_and_estimates_track_jaccard():
     rng = random.Random(1234)
     vocabulary = [f"v{i}" for i in range(3000)]
-    bands, rows = NearParams().bands_rows
+    bands, rows = lsh_bands(NearDedupConfig())
     errors = []
     for _ in range(60):
         tokens = [rng.choice(vocabulary) for _ in range(rng.randrange(60, 700))]

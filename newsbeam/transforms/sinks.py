@@ -23,6 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from newsbeam.schemas.article import DATASETS, PARTITION_COLUMN
+from newsbeam.transforms.stage import in_global_window
 
 STAGING_DIR = "_staging"
 ROWS_PER_ROW_GROUP = 10_000   # bounds the rows a writer holds in memory
@@ -74,9 +75,10 @@ def write_parquet(path: str, schema: pa.Schema, rows: Iterable[dict]) -> int:
 class _WriteStaged(beam.DoFn):
     """Buffers a bundle's rows and writes them to staged files; emits what it wrote."""
 
-    def __init__(self, output: str, dataset: str, run_id: str, ingest_date: str):
-        self.output, self.dataset = output, dataset
-        self.run_id, self.ingest_date = run_id, ingest_date
+    def __init__(self, output: str, dataset: str, run_id: str, schema: pa.Schema,
+                 final_dir: str):
+        self.output, self.dataset, self.run_id = output, dataset, run_id
+        self.schema, self.final_dir = schema, final_dir
         self.rows_written = Metrics.counter("sinks", f"{dataset}_rows")
 
     def start_bundle(self):
@@ -89,21 +91,17 @@ class _WriteStaged(beam.DoFn):
 
     def finish_bundle(self) -> Iterator:
         for staged in self._flush():
-            yield beam.utils.windowed_value.WindowedValue(
-                staged, beam.transforms.window.GlobalWindow().max_timestamp(),
-                [beam.transforms.window.GlobalWindow()])
+            yield in_global_window(staged)
 
     def _flush(self) -> Iterator[StagedFile]:
         if not self.rows:
             return
         name = f"{self.run_id}-{uuid.uuid4().hex[:12]}.parquet"
         staged = FileSystems.join(staging_dir(self.output, self.run_id), self.dataset, name)
-        rows = write_parquet(staged, DATASETS[self.dataset], self.rows)
+        rows = write_parquet(staged, self.schema, self.rows)
         self.rows_written.inc(rows)
         self.rows = []
-        yield StagedFile(self.dataset, staged,
-                         FileSystems.join(partition_dir(self.output, self.dataset,
-                                                        self.ingest_date), name), rows)
+        yield StagedFile(self.dataset, staged, FileSystems.join(self.final_dir, name), rows)
 
 
 class _Commit(beam.DoFn):
@@ -124,16 +122,27 @@ class _Commit(beam.DoFn):
 
 
 class WriteDatasets(beam.PTransform):
-    """{dataset name: PCollection of rows} -> committed Parquet files (a PCollection)."""
+    """{dataset name: PCollection of rows} -> committed Parquet files (a PCollection).
 
-    def __init__(self, output: str, run_id: str, ingest_date: str):
+    ``other_tables`` maps names that are not datasets to their (schema, folder), for files
+    that must commit together with the datasets (the fetch state).
+    """
+
+    def __init__(self, output: str, run_id: str, ingest_date: str,
+                 other_tables: dict[str, tuple[pa.Schema, str]] | None = None):
         super().__init__()
         self.output, self.run_id, self.ingest_date = output, run_id, ingest_date
+        self.other_tables = other_tables or {}
+
+    def _target(self, name: str) -> tuple[pa.Schema, str]:
+        if name in DATASETS:
+            return DATASETS[name], partition_dir(self.output, name, self.ingest_date)
+        return self.other_tables[name]
 
     def expand(self, rows_by_dataset: dict):
         staged = [
             rows | f"Write{name.title()}" >> beam.ParDo(
-                _WriteStaged(self.output, name, self.run_id, self.ingest_date))
+                _WriteStaged(self.output, name, self.run_id, *self._target(name)))
             for name, rows in rows_by_dataset.items()
         ]
         return (

@@ -64,10 +64,17 @@ _BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Browsers read these labels as windows-1252, a superset; pages labelled so often use its
-# extra characters (curly quotes, dashes).
-_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
-                    "us-ascii": "cp1252", "ascii": "cp1252"}
+# Browsers read these labels as a superset encoding (WHATWG Encoding Standard); pages
+# labelled so often use its extra characters (curly quotes, dashes, Thai no-break space).
+_CHARSET_ALIASES = {
+    **dict.fromkeys(("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"), "cp1252"),
+    **dict.fromkeys(("iso-8859-9", "latin5"), "cp1254"),
+    **dict.fromkeys(("tis-620", "tis620", "iso-8859-11", "iso8859-11", "dos-874"), "cp874"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "chinese"), "gb18030"),
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji"), "cp932"),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "korean"), "cp949"),
+    "big5": "big5hkscs",
+}
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})",
                            re.IGNORECASE)

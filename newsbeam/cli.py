@@ -8,7 +8,7 @@ import sys
 from newsbeam import __version__
 
 DESCRIPTION = """\
-newsbeam: ingest news (local files today; feeds, URLs and sitemaps later) into a clean,
+newsbeam: ingest news (local files, feeds, article URLs and news sitemaps) into a clean,
 deduplicated Parquet dataset with Apache Beam."""
 
 RUN_EPILOG = """\

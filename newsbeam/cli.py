@@ -135,6 +135,9 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     except KeyboardInterrupt:
         print("newsbeam: interrupted; nothing was committed", file=sys.stderr)
         return 130
+    except ConfigError as err:  # found before the pipeline started, e.g. a dedup index mismatch
+        print(f"newsbeam: config error: {err}", file=sys.stderr)
+        return 2
     except Exception as err:
         logging.getLogger("newsbeam").info("run failed", exc_info=True)
         print(f"newsbeam: run failed: {type(err).__name__}: {' '.join(str(err).split())[:300]}"

@@ -36,6 +36,44 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class NearDedupConfig:
+    """MinHash-LSH near-duplicate detection (docs/near-duplicates.md)."""
+
+    enabled: bool = True
+    threshold: float = 0.8              # estimated Jaccard of shingle sets that folds a copy
+    containment_threshold: float = 0.9  # ...or share of the shorter text inside the other
+                                        # (truncated copies); 0 turns this check off
+    lsh_threshold: float = 0.5          # Jaccard the LSH bands are tuned for; below
+                                        # `threshold` so truncated copies become candidates
+    num_perm: int = 112                 # MinHash permutations
+    shingle_size: int = 5               # words per shingle
+    seed: int = 42                      # of the permutations
+    min_words: int = 50                 # shorter texts skip near-dup (counted)
+    max_bucket_size: int = 50           # bigger LSH buckets are not compared all-pairs...
+    bucket_neighbours: int = 5          # ...but each member with its next N in rank order
+
+    def validate(self, where: str) -> None:
+        for name in ("threshold", "lsh_threshold"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(f"{where}.{name}: must be in (0, 1]")
+        if not 0 <= self.containment_threshold <= 1:
+            raise ConfigError(f"{where}.containment_threshold: must be in [0, 1]")
+        if self.lsh_threshold > self.threshold:
+            raise ConfigError(f"{where}.lsh_threshold: must not exceed threshold")
+        minimums = {"num_perm": 8, "shingle_size": 1, "max_bucket_size": 2,
+                    "bucket_neighbours": 1, "min_words": self.shingle_size}
+        for name, minimum in minimums.items():
+            if getattr(self, name) < minimum:
+                raise ConfigError(f"{where}.{name}: must be at least {minimum}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DedupConfig:
+    near: NearDedupConfig = NearDedupConfig()
+    cross_run: bool = True  # check articles against earlier runs' (<output>/_state/dedup_index)
+
+
+@dataclasses.dataclass(frozen=True)
 class SourceConfig:
     """Keys every source has; each kind adds its own."""
 
@@ -212,11 +250,12 @@ class Config:
     output: str
     limits: Limits
     fetch: FetchSettings
+    dedup: DedupConfig
     path: str                 # the config file it was read from
     raw: dict[str, Any]       # the YAML as written, recorded in run manifests
 
 
-_TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch")
+_TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch", "dedup")
 
 
 def load_config(path: str, output: str | None = None) -> Config:
@@ -250,7 +289,16 @@ def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
     fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch")
     fetch.validate("fetch")
     sources = _parse_sources(raw.get("sources"), base_dir)
-    return Config(sources=sources, output=output, limits=limits, fetch=fetch, path=path, raw=raw)
+    return Config(sources=sources, output=output, limits=limits, fetch=fetch,
+                  dedup=_parse_dedup(raw.get("dedup") or {}), path=path, raw=raw)
+
+
+def _parse_dedup(raw_dedup: Any) -> DedupConfig:
+    if not isinstance(raw_dedup, dict):
+        raise ConfigError("dedup: expected a mapping")
+    near = _build(NearDedupConfig, raw_dedup.get("near") or {}, "dedup.near")
+    near.validate("dedup.near")
+    return _build(DedupConfig, {**raw_dedup, "near": near}, "dedup")
 
 
 def _parse_sources(raw_sources: Any, base_dir: str) -> tuple[SourceConfig, ...]:

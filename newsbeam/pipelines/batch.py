@@ -10,9 +10,10 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
 
-from newsbeam.config import Config
+from newsbeam.config import Config, DedupConfig
 from newsbeam.pipelines import manifest as manifests
-from newsbeam.transforms.dedup import ExactDedup
+from newsbeam.transforms import dedup_index
+from newsbeam.transforms.deduplicate import Deduplicate
 from newsbeam.transforms.extract import extract_document
 from newsbeam.transforms.fetch import RecordFetchState, state_tables
 from newsbeam.transforms.normalize import to_article_row, warm_up
@@ -31,9 +32,11 @@ class ProcessDocuments(beam.PTransform):
     Source-agnostic: any source that yields RawDocuments plugs in before it.
     """
 
-    def __init__(self, run: RunContext, min_words: int = 1):
+    def __init__(self, run: RunContext, min_words: int = 1,
+                 dedup: DedupConfig = DedupConfig(), index_files: list[str] | None = None):
         super().__init__()
         self.run, self.min_words = run, min_words
+        self.dedup, self.index_files = dedup, index_files
 
     def expand(self, raw_documents):
         docs, extract_rejects = raw_documents | "Extract" >> ApplyStage(
@@ -42,21 +45,26 @@ class ProcessDocuments(beam.PTransform):
             "normalize", partial(to_article_row, run_id=self.run.run_id, min_words=self.min_words),
             self.run,
             setup=warm_up)
-        articles, duplicates = rows | "Dedup" >> ExactDedup()
+        outputs = rows | "Dedup" >> Deduplicate(self.dedup, self.index_files)
         rejects = (extract_rejects, normalize_rejects) | "StageRejects" >> beam.Flatten()
-        return {"articles": articles, "duplicates": duplicates, "rejects": rejects}
+        return {**outputs, "rejects": rejects}
 
 
-def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext):
+def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
+                   index_files: list[str] | None = None):
+    """``index_files``: the cross-run dedup index (``dedup_index.prepare``); None for none."""
     read = pipeline | "Read" >> ReadSources(config, run)
-    outputs = read["documents"] | "Process" >> ProcessDocuments(run, config.limits.min_words)
+    outputs = read["documents"] | "Process" >> ProcessDocuments(
+        run, config.limits.min_words, config.dedup, index_files)
     outputs["rejects"] = ((outputs["rejects"], read["rejects"])
                           | "AllRejects" >> beam.Flatten())
     # Fetch state commits with the datasets: a failed run remembers nothing.
     fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
                    | "FetchState" >> RecordFetchState())
+    state = {dedup_index.NAME: (dedup_index.INDEX_SCHEMA, dedup_index.index_dir(config.output)),
+             **state_tables(config.output)}
     return {**outputs, **fetch_state} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, state_tables(config.output))
+        config.output, run.run_id, run.ingest_date, state)
 
 
 def default_runner(options: PipelineOptions) -> str:
@@ -88,13 +96,16 @@ def new_run(started_at=None) -> RunContext:
 def run(config: Config, beam_args: list[str] | None = None) -> dict:
     """Run the batch pipeline to completion; returns the manifest it wrote."""
     beam_args = list(beam_args or [])
+    # Before anything runs: an index built with other parameters is a config error.
+    index_files = (dedup_index.prepare(config.output, config.dedup.near)
+                   if config.dedup.cross_run else None)
     run = new_run()
     options = pipeline_options(beam_args)
     runner = options.view_as(StandardOptions).runner
     status, error, result = "succeeded", None, None
     try:
         pipeline = beam.Pipeline(options=options)
-        build_pipeline(pipeline, config, run)
+        build_pipeline(pipeline, config, run, index_files)
         result = pipeline.run()
         result.wait_until_finish()
     except BaseException as err:  # record the failure, leave no staged files, re-raise

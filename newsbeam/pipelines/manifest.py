@@ -26,29 +26,32 @@ def run_files(output: str, dataset: str, run_id: str) -> list[str]:
     return sorted(m.path for r in FileSystems.match([pattern]) for m in r.metadata_list)
 
 
-def _read_columns(path: str, columns: list[str]):
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return pq.read_table(handle, columns=columns)
+def _open(path: str):
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+# The small columns the manifest breaks counts down by, per dataset.
+_BREAKDOWN_COLUMNS = {"rejects": ["stage", "reason"], "duplicates": ["method"]}
 
 
 def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
     """Rows per dataset, rejects by stage:reason and duplicates by method, for one run."""
-    rows: dict[str, int] = {}
-    by_reason: collections.Counter = collections.Counter()
-    by_method: collections.Counter = collections.Counter()
+    rows = dict.fromkeys(DATASETS, 0)
+    breakdown = {name: collections.Counter() for name in _BREAKDOWN_COLUMNS}
     files = {name: run_files(output, name, run_id) for name in DATASETS}
     for name, paths in files.items():
-        rows[name] = 0
         for path in paths:
-            if name == "rejects":
-                table = _read_columns(path, ["stage", "reason"]).to_pydict()
-                by_reason.update(f"{s}:{r}" for s, r in zip(table["stage"], table["reason"]))
-            elif name == "duplicates":
-                by_method.update(_read_columns(path, ["method"]).column("method").to_pylist())
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                rows[name] += pq.ParquetFile(handle).metadata.num_rows
-    return {"rows": rows, "rejects_by_reason": dict(sorted(by_reason.items())),
-            "duplicates_by_method": dict(sorted(by_method.items())),
+            with _open(path) as handle:
+                if name in breakdown:
+                    table = pq.read_table(handle, columns=_BREAKDOWN_COLUMNS[name])
+                    breakdown[name].update(":".join(values) for values in zip(
+                        *(table.column(c).to_pylist() for c in table.column_names)))
+                    rows[name] += table.num_rows
+                else:
+                    rows[name] += pq.ParquetFile(handle).metadata.num_rows
+    return {"rows": rows,
+            "rejects_by_reason": dict(sorted(breakdown["rejects"].items())),
+            "duplicates_by_method": dict(sorted(breakdown["duplicates"].items())),
             "files": {name: [p[len(output):].lstrip("/") for p in paths]
                       for name, paths in files.items()}}
 
@@ -65,11 +68,10 @@ def stage_metrics(result) -> dict[str, Any]:
         key = f"{counter.key.metric.namespace}:{counter.key.metric.name}"
         counters[key] = counters.get(key, 0) + (counter.committed or counter.attempted or 0)
     for dist in queried["distributions"]:
-        name = dist.key.metric.name
-        if name.endswith("_micros"):
-            value = dist.committed or dist.attempted
-            timings[name[:-len("_micros")]] = round(
-                timings.get(name[:-len("_micros")], 0) + (value.sum if value else 0) / 1e6, 3)
+        stage = dist.key.metric.name.removesuffix("_micros")
+        value = dist.committed or dist.attempted
+        if stage != dist.key.metric.name and value:
+            timings[stage] = round(timings.get(stage, 0) + value.sum / 1e6, 3)
     return {"counters": dict(sorted(counters.items())), "stage_seconds": timings}
 
 

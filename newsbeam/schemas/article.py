@@ -74,8 +74,13 @@ DUPLICATE_COLUMNS = (
     Column("input", pa.string(), False, "The input item of the dropped copy."),
     Column("duplicate_of", pa.string(), False, "article_id of the article it duplicates."),
     Column("method", pa.string(), False,
-           "Why it is a duplicate: 'url' (same canonical URL) or 'content' (same content_hash)."),
-    Column("similarity", pa.float32(), False, "Similarity to the kept article (1.0 for exact)."),
+           "Why it is a duplicate: 'url' (same canonical URL), 'content' (same content_hash) "
+           "or 'near' (MinHash-LSH near-duplicate; see docs/near-duplicates.md). Matches "
+           "against an earlier run's article use the same methods."),
+    Column("similarity", pa.float32(), False,
+           "Similarity to the article it was matched with: 1.0 for exact methods; for 'near' "
+           "the estimated Jaccard of word 5-gram sets, or the estimated containment of the "
+           "shorter text for truncated copies."),
     Column("run_id", pa.string(), False, "Id of the run that wrote the row."),
     Column("schema_version", pa.int16(), False, "Version of this schema the row follows."),
 )

@@ -139,13 +139,24 @@ class AttachDuplicates(beam.PTransform):
             | "Attach" >> beam.FlatMap(_attach))
 
 
-class ExactDedup(beam.PTransform):
-    """Article rows -> (articles, duplicates): by canonical URL, then by content hash."""
+class ExactRounds(beam.PTransform):
+    """Article rows -> (kept rows, duplicate rows): by canonical URL, then by content hash.
+
+    Kept rows do not yet record their copies: later rounds (near duplicates) may still
+    fold them, so ``AttachDuplicates`` runs once after the last round.
+    """
 
     def expand(self, rows):
         by_url, url_dups = rows | "ByUrl" >> DedupRound("url", url_key)
         articles, content_dups = by_url | "ByContent" >> DedupRound("content", content_key)
         url_dups = (url_dups, content_dups) | "FollowContentKeepers" >> RepointDuplicates()
-        duplicates = (url_dups, content_dups) | "AllDuplicates" >> beam.Flatten()
+        return articles, (url_dups, content_dups) | "AllDuplicates" >> beam.Flatten()
+
+
+class ExactDedup(beam.PTransform):
+    """Article rows -> (articles, duplicates): exact rounds, copies attached to keepers."""
+
+    def expand(self, rows):
+        articles, duplicates = rows | "Rounds" >> ExactRounds()
         articles = (articles, duplicates) | "AttachDuplicates" >> AttachDuplicates()
         return articles, duplicates

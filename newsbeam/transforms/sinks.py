@@ -124,20 +124,20 @@ class _Commit(beam.DoFn):
 class WriteDatasets(beam.PTransform):
     """{dataset name: PCollection of rows} -> committed Parquet files (a PCollection).
 
-    ``other_tables`` maps names that are not datasets to their (schema, folder), for files
-    that must commit together with the datasets (the fetch state).
+    ``state`` names extra tables committed in the same step, as {name: (schema, folder)}:
+    run state such as the dedup index, which must appear exactly when the datasets do.
     """
 
     def __init__(self, output: str, run_id: str, ingest_date: str,
-                 other_tables: dict[str, tuple[pa.Schema, str]] | None = None):
+                 state: dict[str, tuple[pa.Schema, str]] | None = None):
         super().__init__()
         self.output, self.run_id, self.ingest_date = output, run_id, ingest_date
-        self.other_tables = other_tables or {}
+        self.state = dict(state or {})
 
     def _target(self, name: str) -> tuple[pa.Schema, str]:
-        if name in DATASETS:
-            return DATASETS[name], partition_dir(self.output, name, self.ingest_date)
-        return self.other_tables[name]
+        if name in self.state:
+            return self.state[name]
+        return DATASETS[name], partition_dir(self.output, name, self.ingest_date)
 
     def expand(self, rows_by_dataset: dict):
         staged = [

@@ -1,0 +1,114 @@
+"""Scale of near-duplicate detection: signature speed, and the Beam stage on N documents.
+
+    python bench/neardup_scale.py --sizes 10000 100000 [1000000]
+
+Synthetic ~500-word documents (Zipf-distributed vocabulary; 10% are lightly edited copies
+of an earlier document). Prints, per size, wall time, docs/s and peak RSS of the NearDedup
+stage alone (FnApiRunner, one process, in its own subprocess so peaks do not mix), the time
+ratio between sizes, and signature throughput against datasketch's MinHash.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+VOCABULARY = 50_000
+CHUNK = 2_000
+
+
+def documents(chunk: int, words: int = 500) -> list[tuple[str, str]]:
+    """(id, text) of one chunk, reproducible from its number."""
+    rng = np.random.default_rng(chunk)
+    ranks = np.minimum(rng.zipf(1.2, size=(CHUNK, words)), VOCABULARY)
+    texts = [" ".join(f"w{r}" for r in row) for row in ranks]
+    for i in range(0, CHUNK, 10):  # every tenth: a copy of its neighbour with 5 words changed
+        tokens = texts[i + 1].split()
+        for pos in rng.integers(0, words, size=5):
+            tokens[pos] = f"edit{pos}"
+        texts[i] = " ".join(tokens)
+    return [(f"doc{chunk:05d}-{i:04d}", t) for i, t in enumerate(texts)]
+
+
+def signature_speed(count: int) -> dict:
+    from datasketch import MinHash
+
+    from newsbeam.config import NearDedupConfig
+    from newsbeam.transforms.neardup import Permutations, sign_text, shingle_hashes, words
+
+    params = NearDedupConfig()
+    perms = Permutations.create(params.num_perm, params.seed)
+    texts = [t for c in range(max(1, count // CHUNK)) for _, t in documents(c)][:count]
+    started = time.perf_counter()
+    for text in texts:
+        sign_text(text, params, perms)
+    ours = len(texts) / (time.perf_counter() - started)
+    sample = texts[: min(len(texts), 2000)]
+    started = time.perf_counter()
+    for text in sample:  # datasketch on the same shingles (bytes of each 5-gram)
+        tokens = words(text)
+        minhash = MinHash(num_perm=params.num_perm, seed=params.seed)
+        minhash.update_batch([b" ".join(tokens[i:i + 5]) for i in range(len(tokens) - 4)])
+    theirs = len(sample) / (time.perf_counter() - started)
+    return {"newsbeam_docs_per_s": round(ours), "datasketch_docs_per_s": round(theirs),
+            "docs": len(texts)}
+
+
+def stage(size: int) -> dict:
+    """NearDedup alone on ``size`` documents, in this process."""
+    import apache_beam as beam
+    from apache_beam.metrics import MetricsFilter
+
+    from newsbeam.config import NearDedupConfig
+    from newsbeam.transforms.neardup import NearDedup
+
+    def rows(chunk):
+        for article_id, text in documents(chunk):
+            yield {"article_id": article_id, "published_at": None, "text": text,
+                   "url": None, "source": "bench", "input": article_id, "run_id": "bench"}
+
+    started = time.perf_counter()
+    pipeline = beam.Pipeline(runner="FnApiRunner")
+    out = (pipeline | beam.Create(range(size // CHUNK)) | beam.Reshuffle() | beam.FlatMap(rows),
+           pipeline | "NoIndex" >> beam.Create([])) | NearDedup(NearDedupConfig())
+    for name in ("articles", "duplicates"):
+        out[name] | f"Count{name}" >> beam.combiners.Count.Globally() | f"Drop{name}" >> beam.Map(
+            lambda n: None)
+    result = pipeline.run()
+    result.wait_until_finish()
+    seconds = time.perf_counter() - started
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter())["counters"]}
+    return {"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "counters": counters}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--signature-docs", type=int, default=10_000)
+    parser.add_argument("--stage", type=int, help=argparse.SUPPRESS)  # child process
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(stage(args.stage)))
+        return
+    print("signatures (one core):", json.dumps(signature_speed(args.signature_docs)), flush=True)
+    results = []
+    for size in args.sizes:
+        child = subprocess.run([sys.executable, __file__, "--stage", str(size)],
+                               capture_output=True, text=True, check=True)
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        print("stage:", json.dumps(results[-1]), flush=True)
+    for small, big in zip(results, results[1:]):
+        print(f"time {big['docs']}/{small['docs']}: {big['seconds'] / small['seconds']:.1f}x "
+              f"for {big['docs'] / small['docs']:.0f}x the documents")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import ipaddress
 import os
+import re
 import types
 import typing
 from typing import Any, ClassVar, Union
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -113,7 +116,132 @@ class FilesSource(SourceConfig):
         return sorted(found)
 
 
-SOURCE_KINDS: dict[str, type[SourceConfig]] = {cls.KIND: cls for cls in (FilesSource,)}
+def check_http_url(url: Any, where: str) -> None:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {url!r} is not an http or https URL")
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedSource(SourceConfig):
+    """An RSS 0.9x/1.0/2.0, Atom or JSON Feed: its entries' links are fetched."""
+
+    KIND: ClassVar[str] = "feed"
+    url: str = ""
+
+    def validate(self, where: str, base_dir: str) -> "FeedSource":
+        check_http_url(self.url, f"{where}.url")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class UrlsSource(SourceConfig):
+    """Article URLs: listed in the config (``urls``) or in a file, one a line (``path``)."""
+
+    KIND: ClassVar[str] = "urls"
+    urls: list[str] = dataclasses.field(default_factory=list)
+    path: str = ""
+
+    def validate(self, where: str, base_dir: str) -> "UrlsSource":
+        if bool(self.urls) == bool(self.path):
+            raise ConfigError(f"{where}: give either 'urls' (a list) or 'path' (a file of URLs)")
+        if self.path:
+            resolved = os.path.normpath(os.path.join(base_dir, os.path.expanduser(self.path)))
+            if not os.path.isfile(resolved):
+                raise ConfigError(f"{where}.path: no file {resolved}")
+            source = dataclasses.replace(self, path=resolved)
+        else:
+            source = self
+        for index, url in enumerate(source.list_urls()):
+            check_http_url(url, f"{where}.urls[{index}]" if self.urls else f"{where}.path")
+        return source
+
+    def list_urls(self) -> list[str]:
+        """The URLs in order, without repeats; blank lines and ``#`` comments skipped."""
+        if self.urls:
+            lines = self.urls
+        else:
+            with open(self.path, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        urls = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        return list(dict.fromkeys(urls))
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclasses.dataclass(frozen=True)
+class SitemapSource(SourceConfig):
+    """A sitemap, news sitemap or sitemap index (plain or gzipped)."""
+
+    KIND: ClassVar[str] = "sitemap"
+    url: str = ""
+    since: str = ""         # e.g. "2d": skip entries last modified or published earlier
+    max_depth: int = 2      # how many levels of sitemap indexes are followed
+    max_urls: int = 50_000  # entries taken from the sitemap and its children together
+
+    @property
+    def since_seconds(self) -> int | None:
+        match = _DURATION.match(self.since)
+        return int(match[1]) * _SECONDS_PER_UNIT[match[2]] if match else None
+
+    def validate(self, where: str, base_dir: str) -> "SitemapSource":
+        check_http_url(self.url, f"{where}.url")
+        if self.since and self.since_seconds is None:
+            raise ConfigError(f"{where}.since: '{self.since}' is not an age like 30m, 12h, 2d, 1w")
+        if self.max_depth < 0 or self.max_urls < 1:
+            raise ConfigError(f"{where}: max_depth must be >= 0 and max_urls >= 1")
+        return self
+
+
+LIVE_SOURCES = (FeedSource, UrlsSource, SitemapSource)
+SOURCE_KINDS: dict[str, type[SourceConfig]] = {
+    cls.KIND: cls for cls in (FilesSource, *LIVE_SOURCES)}
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchSettings:
+    """How live sources are fetched: identity, limits, politeness and safety."""
+
+    user_agent: str = "newsbeam/0.1 (+https://github.com/newsbeam/newsbeam)"
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 15.0     # longest wait for any single read
+    total_timeout_seconds: float = 30.0    # one request from connect to last byte
+    max_response_bytes: int = 10 * 1024 * 1024     # as sent on the wire
+    max_decompressed_bytes: int = 20 * 1024 * 1024  # after gzip/deflate: bombs stop here
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    per_host_delay_seconds: float = 0.5    # between request starts on one host
+    global_concurrency: int = 32           # requests in flight per fetching worker
+    max_retries: int = 3                   # for timeouts, resets, 5xx, 408 and 429
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    max_retry_after_seconds: float = 120.0  # a longer Retry-After gives up instead
+    allow_private_networks: bool = False
+    allowed_networks: list[str] = dataclasses.field(default_factory=list)  # CIDR exceptions
+    respect_robots: bool = True
+
+    def validate(self, where: str) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                floor = 0 if field.name in _MAY_BE_ZERO else 1e-9
+                if value < floor:
+                    raise ConfigError(f"{where}.{field.name}: must be "
+                                      f"{'at least 0' if floor == 0 else 'positive'}")
+        if not self.user_agent.strip():
+            raise ConfigError(f"{where}.user_agent: must not be empty")
+        for network in self.allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ConfigError(f"{where}.allowed_networks: '{network}' is not a network "
+                                  "like 10.0.0.0/8") from None
+
+
+_MAY_BE_ZERO = {"max_redirects", "per_host_delay_seconds", "max_retries",
+                "backoff_base_seconds", "backoff_max_seconds", "max_retry_after_seconds"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,12 +249,13 @@ class Config:
     sources: tuple[SourceConfig, ...]
     output: str
     limits: Limits
+    fetch: FetchSettings
     dedup: DedupConfig
     path: str                 # the config file it was read from
     raw: dict[str, Any]       # the YAML as written, recorded in run manifests
 
 
-_TOP_LEVEL_KEYS = ("sources", "output", "limits", "dedup")
+_TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch", "dedup")
 
 
 def load_config(path: str, output: str | None = None) -> Config:
@@ -157,8 +286,10 @@ def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
         raise ConfigError("output: set an output directory in the config or with --output")
     limits = _build(Limits, raw.get("limits") or {}, "limits")
     limits.validate("limits")
+    fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch")
+    fetch.validate("fetch")
     sources = _parse_sources(raw.get("sources"), base_dir)
-    return Config(sources=sources, output=output, limits=limits,
+    return Config(sources=sources, output=output, limits=limits, fetch=fetch,
                   dedup=_parse_dedup(raw.get("dedup") or {}), path=path, raw=raw)
 
 

@@ -15,6 +15,7 @@ from newsbeam.pipelines import manifest as manifests
 from newsbeam.transforms import dedup_index
 from newsbeam.transforms.deduplicate import Deduplicate
 from newsbeam.transforms.extract import extract_document
+from newsbeam.transforms.fetch import RecordFetchState, state_tables
 from newsbeam.transforms.normalize import to_article_row, warm_up
 from newsbeam.transforms.sinks import WriteDatasets, staging_dir
 from newsbeam.transforms.sources import ReadSources
@@ -52,13 +53,18 @@ class ProcessDocuments(beam.PTransform):
 def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
                    index_files: list[str] | None = None):
     """``index_files``: the cross-run dedup index (``dedup_index.prepare``); None for none."""
-    raw, read_rejects = pipeline | "Read" >> ReadSources(config, run)
-    outputs = raw | "Process" >> ProcessDocuments(run, config.limits.min_words,
-                                                  config.dedup, index_files)
-    outputs["rejects"] = ((outputs["rejects"], read_rejects)
+    read = pipeline | "Read" >> ReadSources(config, run)
+    outputs = read["documents"] | "Process" >> ProcessDocuments(
+        run, config.limits.min_words, config.dedup, index_files)
+    outputs["rejects"] = ((outputs["rejects"], read["rejects"])
                           | "AllRejects" >> beam.Flatten())
-    state = {dedup_index.NAME: (dedup_index.INDEX_SCHEMA, dedup_index.index_dir(config.output))}
-    return outputs | "Write" >> WriteDatasets(config.output, run.run_id, run.ingest_date, state)
+    # Fetch state commits with the datasets: a failed run remembers nothing.
+    fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
+                   | "FetchState" >> RecordFetchState())
+    state = {dedup_index.NAME: (dedup_index.INDEX_SCHEMA, dedup_index.index_dir(config.output)),
+             **state_tables(config.output)}
+    return {**outputs, **fetch_state} | "Write" >> WriteDatasets(
+        config.output, run.run_id, run.ingest_date, state)
 
 
 def default_runner(options: PipelineOptions) -> str:

@@ -9,7 +9,9 @@ Metadata precedence, per field (the first source with a usable value wins):
   2. OpenGraph / ``<meta>`` / ``<html lang>`` / ``<link rel=canonical>`` (canonical first for
      ``page_url``).
   3. trafilatura's own heuristics (``<title>``, bylines in the text, htmldate's date-only).
-  4. ``RawDocument.hints`` (feed metadata), only for fields the page lacks.
+  4. ``RawDocument.hints`` (feed metadata), only for fields the page lacks; except that a
+     feed's date and authors come before trafilatura's, which are guesses from the text
+     (htmldate reads "since 2014" in a body as a publication date).
 The body text always comes from trafilatura.
 """
 from __future__ import annotations
@@ -62,10 +64,17 @@ _BOMS = (  # longest first: the UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Browsers read these labels as windows-1252, a superset; pages labelled so often use its
-# extra characters (curly quotes, dashes).
-_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
-                    "us-ascii": "cp1252", "ascii": "cp1252"}
+# Browsers read these labels as a superset encoding (WHATWG Encoding Standard); pages
+# labelled so often use its extra characters (curly quotes, dashes, Thai no-break space).
+_CHARSET_ALIASES = {
+    **dict.fromkeys(("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"), "cp1252"),
+    **dict.fromkeys(("iso-8859-9", "latin5"), "cp1254"),
+    **dict.fromkeys(("tis-620", "tis620", "iso-8859-11", "iso8859-11", "dos-874"), "cp874"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "chinese"), "gb18030"),
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji"), "cp932"),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "korean"), "cp949"),
+    "big5": "big5hkscs",
+}
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})",
                            re.IGNORECASE)
@@ -444,15 +453,20 @@ def parse_html(html: bytes | str, charset: str | None = None) -> HtmlElement:
     return tree
 
 
-def extract_html(html: bytes | str, url: str | None = None,
-                 charset: str | None = None) -> PageContent:
+_HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
+
+
+def extract_html(html: bytes | str, url: str | None = None, charset: str | None = None,
+                 hints: dict[str, Any] | None = None) -> PageContent:
     """The article in an HTML page: body text (trafilatura) and metadata (see module doc)."""
     tree = parse_html(html, charset)
     page_metadata = [jsonld_candidates(tree), meta_candidates(tree)]
     doc = _trafilatura_document(tree, url)
     if doc is None or not (doc.text or "").strip():
         raise Rejected("no_text", "trafilatura found no article text")
-    metadata = _first_usable([*page_metadata, trafilatura_candidates(doc)], url)
+    stated = {field: [value] for field, value in (hints or {}).items()
+              if field in _HINTS_BEFORE_HEURISTICS}
+    metadata = _first_usable([*page_metadata, stated, trafilatura_candidates(doc)], url)
     if metadata["title"]:
         metadata["title"] = strip_site_suffix(metadata["title"], metadata["site_name"])
     return PageContent(text=doc.text, **metadata)
@@ -466,7 +480,7 @@ def _plain_page(raw: RawDocument) -> PageContent:
 
 
 def _html_page(raw: RawDocument) -> PageContent:
-    return extract_html(raw.body, url=raw.url, charset=raw.charset)
+    return extract_html(raw.body, url=raw.url, charset=raw.charset, hints=raw.hints)
 
 
 _EXTRACTORS: dict[str, Callable[[RawDocument], PageContent]] = {

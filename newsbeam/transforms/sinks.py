@@ -23,6 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from newsbeam.schemas.article import DATASETS, PARTITION_COLUMN
+from newsbeam.transforms.stage import in_global_window
 
 STAGING_DIR = "_staging"
 ROWS_PER_ROW_GROUP = 10_000   # bounds the rows a writer holds in memory
@@ -90,9 +91,7 @@ class _WriteStaged(beam.DoFn):
 
     def finish_bundle(self) -> Iterator:
         for staged in self._flush():
-            yield beam.utils.windowed_value.WindowedValue(
-                staged, beam.transforms.window.GlobalWindow().max_timestamp(),
-                [beam.transforms.window.GlobalWindow()])
+            yield in_global_window(staged)
 
     def _flush(self) -> Iterator[StagedFile]:
         if not self.rows:

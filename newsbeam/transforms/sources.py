@@ -14,9 +14,10 @@ from functools import partial
 
 import apache_beam as beam
 
-from newsbeam.config import Config, FilesSource
+from newsbeam.config import LIVE_SOURCES, Config, FilesSource
 from newsbeam.schemas.documents import RawDocument, Rejected
-from newsbeam.transforms.stage import ApplyStage, RunContext
+from newsbeam.transforms.fetch import ReadLiveSources
+from newsbeam.transforms.stage import ApplyStage, RunContext, count_input
 
 MEDIA_TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html"}
 
@@ -69,7 +70,8 @@ def file_inputs(source: FilesSource) -> list[FileInput]:
 
 
 class ReadSources(beam.PTransform):
-    """Config sources -> (RawDocuments, rejects)."""
+    """Config sources -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
+    rows of the feeds and sitemaps read (see ``fetching/state.py``)}."""
 
     def __init__(self, config: Config, run: RunContext):
         super().__init__()
@@ -79,14 +81,20 @@ class ReadSources(beam.PTransform):
         items = [item for source in self.config.sources if isinstance(source, FilesSource)
                  for item in file_inputs(source)]
         read = partial(read_file, max_bytes=self.config.limits.max_document_bytes)
-        return (
+        documents, rejects = (
             pipeline
             | "ListFiles" >> beam.Create(items)
-            | "CountInputs" >> beam.Map(_count_input)
+            | "CountInputs" >> beam.Map(count_input)
             | "Spread" >> beam.Reshuffle()
             | "ReadFiles" >> ApplyStage("read", read, self.run))
-
-
-def _count_input(item):
-    beam.metrics.Metrics.counter("sources", "inputs").inc()
-    return item
+        live_sources = tuple(s for s in self.config.sources if isinstance(s, LIVE_SOURCES))
+        if not live_sources:
+            return {"documents": documents, "rejects": rejects,
+                    "listings": pipeline | "NoListings" >> beam.Create([])}
+        live = pipeline | "Live" >> ReadLiveSources(
+            live_sources, self.config.fetch, self.config.output, self.run)
+        return {
+            "documents": (documents, live["documents"]) | "AllDocuments" >> beam.Flatten(),
+            "rejects": (rejects, live["rejects"]) | "AllReadRejects" >> beam.Flatten(),
+            "listings": live["listings"],
+        }

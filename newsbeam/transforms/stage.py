@@ -34,6 +34,18 @@ class RunContext:
         return self.started_at.strftime("%Y-%m-%d")
 
 
+def count_input(item: Any) -> Any:
+    """Counts one input of the run (the manifest checks they all end somewhere)."""
+    Metrics.counter("sources", "inputs").inc()
+    return item
+
+
+def in_global_window(value: Any) -> beam.utils.windowed_value.WindowedValue:
+    """``value`` as ``finish_bundle`` must emit it (batch pipelines use the global window)."""
+    window = beam.transforms.window.GlobalWindow()
+    return beam.utils.windowed_value.WindowedValue(value, window.max_timestamp(), [window])
+
+
 def reject_row(item: Any, stage: str, reason: str, error: str, run: RunContext) -> dict:
     """The ``rejects`` row for ``item``: anything with ``source`` and ``uri`` attributes."""
     return check_row(REJECT_SCHEMA, {

@@ -71,3 +71,34 @@ def test_missing_and_invalid_files(tmp_path):
     bad.write_text("sources: [unclosed\n")
     with pytest.raises(ConfigError, match="is not valid YAML"):
         load_config(str(bad))
+
+
+def test_live_sources_and_fetch_settings(tmp_path):
+    (tmp_path / "urls.txt").write_text("# picked by hand\nhttps://a.example/1\n\nhttps://a.example/1\nhttp://b.example/2\n")
+    config = parse({"output": "o", "fetch": {"per_host_concurrency": 4, "allowed_networks": ["10.0.0.0/8"]},
+                    "sources": [
+                        {"name": "f", "kind": "feed", "url": "https://a.example/rss"},
+                        {"name": "u", "kind": "urls", "path": "urls.txt"},
+                        {"name": "s", "kind": "sitemap", "url": "https://a.example/sitemap.xml", "since": "2d"},
+                    ]}, tmp_path)
+    feed, urls, sitemap = config.sources
+    assert urls.list_urls() == ["https://a.example/1", "http://b.example/2"]
+    assert sitemap.since_seconds == 2 * 86400
+    assert config.fetch.per_host_concurrency == 4 and config.fetch.respect_robots
+    assert not config.fetch.allow_private_networks  # safe by default
+
+
+@pytest.mark.parametrize("source, fetch, message", [
+    ({"kind": "feed", "url": "ftp://a/x"}, {}, "sources[0].url: 'ftp://a/x' is not an http or https URL"),
+    ({"kind": "feed"}, {}, "sources[0].url: '' is not an http"),
+    ({"kind": "urls", "urls": ["https://a/1", "nope"]}, {}, "sources[0].urls[1]: 'nope' is not"),
+    ({"kind": "urls"}, {}, "sources[0]: give either 'urls'"),
+    ({"kind": "sitemap", "url": "https://a/s.xml", "since": "yesterday"}, {}, "sources[0].since: 'yesterday'"),
+    ({"kind": "feed", "url": "https://a/f"}, {"read_timeout_seconds": 0}, "fetch.read_timeout_seconds: must be positive"),
+    ({"kind": "feed", "url": "https://a/f"}, {"allowed_networks": ["lan"]}, "fetch.allowed_networks: 'lan'"),
+    ({"kind": "feed", "url": "https://a/f"}, {"allow_private": True}, "fetch: unknown key 'allow_private'"),
+])
+def test_bad_live_source_configs(source, fetch, message, tmp_path):
+    with pytest.raises(ConfigError) as err:
+        parse({"output": "o", "fetch": fetch, "sources": [{"name": "a", **source}]}, tmp_path)
+    assert message in str(err.value)

@@ -373,3 +373,18 @@ def test_split_keywords_and_language_and_suffix():
         "en", "pt", "tr", None, None]
     assert strip_site_suffix("Headline - Site", "site") == "Headline"
     assert strip_site_suffix("Site - Headline", "Site") == "Site - Headline"
+
+
+def test_a_feed_date_and_authors_beat_guesses_from_the_text_but_not_the_page_meta():
+    body = "".join(f"<p>Fighting in the region has gone on since 2014, officials said, "
+                   f"and talks resumed this week. Paragraph {i}.</p>" for i in range(6))
+    page = f"<html><head><title>Talks resume</title>{{meta}}</head><body><article>{body}</article></body></html>"
+    hints = {"published_at": "2025-05-21T06:30:00Z", "authors": ["Feed Author"], "title": "Feed title"}
+    raw = lambda meta: RawDocument(source="s", uri="http://x/a", body=page.format(meta=meta).encode(),
+                                   media_type="text/html", fetched_at=datetime.now(timezone.utc),
+                                   url="http://x/a", hints=hints)
+    doc = extract_document(raw(""))
+    assert doc.published_at == datetime(2025, 5, 21, 6, 30, tzinfo=timezone.utc)
+    assert doc.authors == ["Feed Author"] and doc.title == "Talks resume"
+    doc = extract_document(raw('<meta property="article:published_time" content="2025-05-20T09:00:00Z">'))
+    assert doc.published_at == datetime(2025, 5, 20, 9, tzinfo=timezone.utc)

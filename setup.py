@@ -19,6 +19,8 @@ setup(
         "py3langid>=0.3,<0.5",       # offline language detection
         "python-dateutil>=2.8,<3",
         "lxml_html_clean>=0.4,<1",   # jusText (via trafilatura) needs it; not always pulled in
+        "courlan>=1.3,<2",           # URL normalization (also a trafilatura dependency)
+        "urllib3>=2.0,<3",           # the fetcher's HTTP client
     ],
     extras_require={
         "test": ["pytest>=8,<10", "duckdb>=1.1,<3"],

@@ -126,8 +126,10 @@ def measure_memory(size: int) -> dict:
 
 def memory_in_fresh_process(size: int) -> dict:
     """Each size in its own bench process: ru_maxrss of children never goes down."""
-    out = subprocess.run([sys.executable, __file__, "--memory-one", str(size)], check=True,
+    out = subprocess.run([sys.executable, __file__, "--memory-one", str(size)],
                          capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:  # keep the run's own error: it is the only trace of what failed
+        return {"pages": size, "failed": out.stderr.strip().splitlines()[-5:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -159,6 +161,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.memory_sizes:
         result["memory"] = memory = [memory_in_fresh_process(n) for n in args.memory_sizes]
         for m in memory:
+            if "failed" in m:
+                print(f"  {m['pages']:>6} pages: run FAILED: " + " | ".join(m["failed"]))
+                continue
             print(f"  {m['pages']:>6} pages: peak RSS {m['peak_rss_mb']} MB, "
                   f"{m['seconds']} s ({m['pages_per_s']} pages/s), one worker")
     args.json.parent.mkdir(parents=True, exist_ok=True)

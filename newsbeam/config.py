@@ -27,8 +27,13 @@ class ConfigError(ValueError):
 class Limits:
     max_document_bytes: int = 10 * 1024 * 1024  # larger inputs are rejected, not read
     min_words: int = 10  # shorter bodies are navigation or stubs, not articles
+    # A page whose extraction takes longer is cut off and rejected (extract_timeout);
+    # extraction runs in a child process per worker so it can be stopped. 0 turns it off.
+    extract_timeout_seconds: float = 5.0
 
     def validate(self, where: str) -> None:
+        if self.extract_timeout_seconds < 0:
+            raise ConfigError(f"{where}.extract_timeout_seconds: must be 0 (off) or positive")
         if self.max_document_bytes <= 0:
             raise ConfigError(f"{where}.max_document_bytes: must be positive")
         if self.min_words < 1:

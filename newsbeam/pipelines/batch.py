@@ -33,14 +33,16 @@ class ProcessDocuments(beam.PTransform):
     """
 
     def __init__(self, run: RunContext, min_words: int = 1,
-                 dedup: DedupConfig = DedupConfig(), index_files: list[str] | None = None):
+                 dedup: DedupConfig = DedupConfig(), index_files: list[str] | None = None,
+                 extract_timeout: float | None = None):
         super().__init__()
         self.run, self.min_words = run, min_words
         self.dedup, self.index_files = dedup, index_files
+        self.extract_timeout = extract_timeout
 
     def expand(self, raw_documents):
         docs, extract_rejects = raw_documents | "Extract" >> ApplyStage(
-            "extract", extract_document, self.run)
+            "extract", extract_document, self.run, time_limit=self.extract_timeout)
         rows, normalize_rejects = docs | "Normalize" >> ApplyStage(
             "normalize", partial(to_article_row, run_id=self.run.run_id, min_words=self.min_words),
             self.run,
@@ -55,7 +57,8 @@ def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
     """``index_files``: the cross-run dedup index (``dedup_index.prepare``); None for none."""
     read = pipeline | "Read" >> ReadSources(config, run)
     outputs = read["documents"] | "Process" >> ProcessDocuments(
-        run, config.limits.min_words, config.dedup, index_files)
+        run, config.limits.min_words, config.dedup, index_files,
+        extract_timeout=config.limits.extract_timeout_seconds or None)
     outputs["rejects"] = ((outputs["rejects"], read["rejects"])
                           | "AllRejects" >> beam.Flatten())
     # Fetch state commits with the datasets: a failed run remembers nothing.

@@ -17,6 +17,7 @@ from apache_beam.metrics import Metrics
 
 from newsbeam.schemas.article import REJECT_SCHEMA, SCHEMA_VERSION, check_row
 from newsbeam.schemas.documents import Rejected
+from newsbeam.transforms.time_limit import TimeLimited
 
 REJECTS = "rejects"
 _MAX_ERROR_CHARS = 500
@@ -62,8 +63,10 @@ def reject_row(item: Any, stage: str, reason: str, error: str, run: RunContext) 
 
 class _StageFn(beam.DoFn):
     def __init__(self, stage: str, fn: Callable, run: RunContext,
-                 setup: Callable[[], None] | None):
+                 setup: Callable[[], None] | None, time_limit: float | None):
         self.stage, self.fn, self.run, self._setup = stage, fn, run, setup
+        self.time_limit = time_limit
+        self._call = fn
         self.passed = Metrics.counter("stages", f"{stage}_ok")
         self.rejected = Metrics.counter("stages", f"{stage}_rejected")
         self.micros = Metrics.distribution("stages", f"{stage}_micros")
@@ -71,11 +74,18 @@ class _StageFn(beam.DoFn):
     def setup(self):
         if self._setup:
             self._setup()
+        if self.time_limit:  # the stage runs in a child process that can be killed
+            self._call = TimeLimited(self.fn, self.time_limit, self.stage)
+            self._call.start()
+
+    def teardown(self):
+        if isinstance(self._call, TimeLimited):
+            self._call.close()
 
     def process(self, item) -> Iterator:
         started = time.perf_counter()
         try:
-            output = self.fn(item)
+            output = self._call(item)
         except Rejected as refusal:
             output = self._reject(item, refusal.reason, refusal.detail)
         except Exception as err:  # a bug or a library failure must not stop the run
@@ -94,14 +104,20 @@ class _StageFn(beam.DoFn):
 
 
 class ApplyStage(beam.PTransform):
-    """items -> (results, rejects): ``fn`` applied to each item, refusals as reject rows."""
+    """items -> (results, rejects): ``fn`` applied to each item, refusals as reject rows.
+
+    With ``time_limit`` (seconds), ``fn`` runs in a child process per DoFn instance and an
+    item that takes longer becomes a ``<stage>_timeout`` reject (``time_limit.TimeLimited``).
+    """
 
     def __init__(self, stage: str, fn: Callable, run: RunContext,
-                 setup: Callable[[], None] | None = None):
+                 setup: Callable[[], None] | None = None, time_limit: float | None = None):
         super().__init__()
         self.stage, self.fn, self.run, self.setup = stage, fn, run, setup
+        self.time_limit = time_limit
 
     def expand(self, items):
         results = items | beam.ParDo(
-            _StageFn(self.stage, self.fn, self.run, self.setup)).with_outputs(REJECTS, main="ok")
+            _StageFn(self.stage, self.fn, self.run, self.setup, self.time_limit)
+        ).with_outputs(REJECTS, main="ok")
         return results.ok, results[REJECTS]

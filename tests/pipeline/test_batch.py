@@ -9,6 +9,7 @@ import shutil
 import duckdb
 import pytest
 
+from child_functions import slow_page
 from conftest import RUNNER_ARGS, SAMPLES, read_dataset, read_manifest, write_config
 from newsbeam.cli import main
 
@@ -119,6 +120,20 @@ def test_bad_inputs_become_rejects_and_the_run_goes_on(samples_dir, tmp_path, ca
     summary = capsys.readouterr().out
     assert re.search(rf"^\s+rejects\s+{len(BAD_FILES)}$", summary, re.M)
     assert re.search(r"^\s+read:too_large\s+1$", summary, re.M)
+
+
+def test_a_page_that_takes_too_long_to_extract_is_cut_off_and_rejected(samples_dir, tmp_path):
+    (samples_dir / "slow.html").write_text(slow_page(), encoding="utf-8")  # seconds of work
+    output = tmp_path / "out"
+    config = files_config(tmp_path, samples_dir / "*", limits={"extract_timeout_seconds": 0.4})
+    assert run(config, output) == 0
+
+    (reject,) = read_dataset(output, "rejects")
+    assert (pathlib.Path(reject["input"]).name, reject["stage"], reject["reason"]) == (
+        "slow.html", "extract", "extract_timeout")
+    assert "0.4 s" in reject["error"]
+    assert len(read_dataset(output, "articles")) == 5  # the run went on
+    assert read_manifest(output)["balanced"]
 
 
 def test_a_run_whose_input_is_all_bad_still_writes_its_manifest(tmp_path):

@@ -49,6 +49,8 @@ def test_overlapping_globs_list_each_file_once(samples_dir, tmp_path):
      "limits.max_document_bytes: expected an integer"),
     ({"output": "o", "limits": {"max_document_bytes": 0}, "sources": []},
      "limits.max_document_bytes: must be positive"),
+    ({"output": "o", "limits": {"extract_timeout_seconds": -1}, "sources": []},
+     "limits.extract_timeout_seconds: must be 0 (off) or positive"),
     ({"output": "o", "extra": 1, "sources": []}, "config: unknown key 'extra'"),
 ])
 def test_bad_configs_fail_with_one_clear_line(raw, message, tmp_path):

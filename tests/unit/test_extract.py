@@ -216,6 +216,50 @@ def test_extraction_from_our_tree_equals_extraction_from_the_string():
         assert from_tree[key] == from_string[key], key
 
 
+def test_pruning_drops_code_and_keeps_jsonld_and_the_text_around_it():
+    tree = parse_html(page(jsonld({"@type": "NewsArticle", "headline": "H"}), body=(
+        "<article><p>Before <script>var ad = 'SCRIPT TEXT';</script>after the script."
+        "<noscript>Enable JavaScript</noscript><svg><text>SVG TEXT</text></svg></p>"
+        "<style>p { color: red }</style><template><p>TEMPLATE</p></template></article>")))
+    extract.prune_never_text(tree)
+    text = tree.text_content()
+    assert "Before after the script." in text  # the script's tail is kept
+    for gone in ("SCRIPT TEXT", "SVG TEXT", "color: red"):
+        assert gone not in text
+    assert "Enable JavaScript" in text  # <noscript> may hold a page's only text
+    assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
+
+
+def test_pruned_extraction_keeps_the_body_plain_trafilatura_finds():
+    text = realistic_page("003_b3ca85e2acb0ca56").replace(
+        "</article>", "<script>var tracking = {'a': 1};</script><svg><path d='M0'/></svg>"
+                      "<style>.x{}</style></article>")
+    plain = bare_extraction(text, url=URL, include_comments=False, include_tables=True).text
+    assert extract_html(text, url=URL).text == plain
+
+
+def date_only_page(declared: str = "") -> str:
+    body = article(f"<p>Published 3 March 2021.</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>")
+    return page(declared + "<title>Talks resume | Daily Example</title>", body)
+
+
+def test_declared_date_wins_and_trafilatura_date_search_fills_only_a_missing_one():
+    declared = '<meta property="article:published_time" content="2022-02-08T14:30:00+03:00">'
+    assert extract_html(date_only_page(declared)).published_at == datetime(
+        2022, 2, 8, 11, 30, tzinfo=timezone.utc)
+    # no declared date: htmldate finds the one in the text, as plain trafilatura does
+    plain = bare_extraction(date_only_page(), with_metadata=True).date
+    assert plain == "2021-03-03"
+    assert extract_html(date_only_page()).published_at == datetime(2021, 3, 3, tzinfo=timezone.utc)
+
+
+def test_trafilatura_metadata_computes_only_missing_fields():
+    tree = parse_html(date_only_page())
+    assert extract.trafilatura_metadata(tree, URL, set()) is None
+    only_title = extract.trafilatura_metadata(tree, URL, {"title"})
+    assert only_title.title and only_title.date is None  # no date search asked for
+
+
 # --- rejects --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("document", [

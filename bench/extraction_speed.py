@@ -1,0 +1,68 @@
+"""Extraction stage speed: newsbeam's ``extract_document`` vs plain
+``trafilatura.bare_extraction(html, with_metadata=True)``, in one process, same pages.
+
+    python bench/extraction_speed.py [--pages 300] [--rounds 3]
+
+Pages: every k-th page of both corpora, read into memory first. Both extractors run once
+on every page untimed (lazy imports, dateparser's per-locale regex caches), then
+``--rounds`` alternating timed passes; the ratio is taken per round, and its median kept
+(the machine is shared: ratios within a round are what compare).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from extractors import newsbeam_extraction, plain_bare_extraction  # noqa: E402
+from machine import describe, machine_info  # noqa: E402
+from profile_extraction import sample_pages  # noqa: E402
+
+CONTENDERS = {"newsbeam": newsbeam_extraction, "trafilatura": plain_bare_extraction}
+
+
+def one_pass(extractor, pages) -> float:
+    started = time.perf_counter()
+    for html, url in pages:
+        extractor(html, url)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=pathlib.Path,
+                        default=ROOT / "out" / "bench" / "extraction_speed.json")
+    args = parser.parse_args(argv)
+    info = machine_info()
+    pages = sample_pages(args.pages)
+    for extractor in CONTENDERS.values():
+        one_pass(extractor, pages)  # warm-up, untimed
+    rounds = []
+    for _ in range(args.rounds):
+        seconds = {name: one_pass(fn, pages) for name, fn in CONTENDERS.items()}
+        rounds.append({**seconds, "speedup": seconds["trafilatura"] / seconds["newsbeam"]})
+    result = {"machine": info, "pages": len(pages), "rounds": rounds,
+              "median_pages_per_s": {name: len(pages) / statistics.median(r[name] for r in rounds)
+                                     for name in CONTENDERS},
+              "median_speedup": statistics.median(r["speedup"] for r in rounds)}
+    print(f"Extraction stage speed ({describe(info)}), {len(pages)} pages, "
+          f"{args.rounds} rounds:")
+    for name, rate in result["median_pages_per_s"].items():
+        print(f"  {name:<12} {rate:.1f} pages/s")
+    print(f"  newsbeam / plain trafilatura: {result['median_speedup']:.2f}x (target >= 1.3); "
+          "per round: " + ", ".join(f"{r['speedup']:.2f}" for r in rounds))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

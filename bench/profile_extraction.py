@@ -1,0 +1,46 @@
+"""Where extraction time goes: cProfile of newsbeam's extract stage on corpus pages.
+
+    python bench/profile_extraction.py [--pages 200] [--top 30]
+
+Pages: every k-th page of both corpora (deterministic), bytes read before timing.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pathlib
+import pstats
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from extraction_corpora import all_pages  # noqa: E402
+from extractors import EXTRACTORS  # noqa: E402
+
+
+def sample_pages(count: int) -> list[tuple[bytes, str | None]]:
+    pages = all_pages()
+    step = max(1, len(pages) // count)
+    return [(p.html(), p.url) for p in pages[::step][:count]]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--extractor", default="newsbeam", choices=sorted(EXTRACTORS))
+    args = parser.parse_args(argv)
+    pages = sample_pages(args.pages)
+    extractor = EXTRACTORS[args.extractor]
+    extractor(*pages[0])  # warm caches and lazy imports outside the profile
+    profile = cProfile.Profile()
+    profile.enable()
+    for html, url in pages:
+        extractor(html, url)
+    profile.disable()
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ import dataclasses
 import html as htmllib
 import json
 import re
+import warnings
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 from urllib.parse import urljoin
@@ -163,10 +164,13 @@ _URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.", re.IGNORECASE)
 # (and text without a year is not taken as a date at all).
 _DATE_DEFAULT = datetime(1970, 1, 1)
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
-# The zone names RFC 822 defines (feeds and Last-Modified use them); dateutil knows only GMT/UT.
-_RFC822_ZONES = {name: hours * 3600 for name, hours in (
+# Zone names dateutil does not know (it knows only GMT/UT): those RFC 822 defines (feeds
+# and Last-Modified use them) and the unambiguous European and East Asian ones news sites
+# print. Other names (IST is India, Ireland or Israel) are read as UTC, without a warning.
+_ZONE_NAMES = {name: int(hours * 3600) for name, hours in (
     ("EST", -5), ("EDT", -4), ("CST", -6), ("CDT", -5), ("MST", -7), ("MDT", -6),
-    ("PST", -8), ("PDT", -7))}
+    ("PST", -8), ("PDT", -7), ("WET", 0), ("WEST", 1), ("BST", 1), ("CET", 1),
+    ("CEST", 2), ("EET", 2), ("EEST", 3), ("MSK", 3), ("JST", 9), ("KST", 9))}
 
 
 def _strings(value: Any) -> list[str]:
@@ -221,7 +225,9 @@ def parse_date(value: Any) -> datetime | None:
             if not _YEAR.search(text):
                 return None
             try:
-                parsed = dateparser.parse(text, default=_DATE_DEFAULT, tzinfos=_RFC822_ZONES)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
+                    parsed = dateparser.parse(text, default=_DATE_DEFAULT, tzinfos=_ZONE_NAMES)
             except (ValueError, OverflowError):
                 return None
     else:

@@ -432,3 +432,11 @@ def test_a_feed_date_and_authors_beat_guesses_from_the_text_but_not_the_page_met
     assert doc.authors == ["Feed Author"] and doc.title == "Talks resume"
     doc = extract_document(raw('<meta property="article:published_time" content="2025-05-20T09:00:00Z">'))
     assert doc.published_at == datetime(2025, 5, 20, 9, tzinfo=timezone.utc)
+
+
+def test_named_time_zones_are_understood_or_read_as_utc_without_warnings(recwarn):
+    assert parse_date("Mon, 21 Nov 2022 10:00:00 CET").isoformat() == "2022-11-21T09:00:00+00:00"
+    assert parse_date("21 Nov 2022 10:00 JST").isoformat() == "2022-11-21T01:00:00+00:00"
+    # IST names three zones: taken as UTC rather than guessed.
+    assert parse_date("21 Nov 2022 10:00 IST").isoformat() == "2022-11-21T10:00:00+00:00"
+    assert not [w for w in recwarn if "tzname" in str(w.message)]

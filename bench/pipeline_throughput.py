@@ -48,12 +48,14 @@ def write_inputs(folder: pathlib.Path, count: int | None = None) -> int:
     return count
 
 
-def write_config(folder: pathlib.Path, inputs: pathlib.Path) -> pathlib.Path:
-    config = folder / "config.yaml"
+def write_config(folder: pathlib.Path, inputs: pathlib.Path, name: str = "config.yaml",
+                 **limits) -> pathlib.Path:
+    config = folder / name
     config.write_text(json.dumps({  # JSON is YAML
         "output": str(folder / "out"),
         "sources": [{"name": "bench", "kind": "files", "path": str(inputs / "*.html.gz")}],
         "dedup": {"cross_run": False},
+        "limits": limits,
     }))
     return config
 
@@ -93,12 +95,17 @@ def measure_throughput(repeats: int) -> dict:
         tmp = pathlib.Path(tmp)
         pages = write_inputs(tmp / "in")
         config = write_config(tmp, tmp / "in")
+        # Extraction in the pipeline's own worker, without the time limit's child process:
+        # isolates what passing each page to and from the child costs.
+        unlimited = write_config(tmp, tmp / "in", "unlimited.yaml", extract_timeout_seconds=0)
         rounds = []
         for repeat in range(repeats):
             seconds = {
                 "plain": timed([sys.executable, __file__, "--plain-loop", str(tmp / "in")])[0],
                 "1 worker": timed(run_command(config, tmp / f"out1-{repeat}", []))[0],
                 "2 workers": timed(run_command(config, tmp / f"out2-{repeat}", TWO_WORKERS))[0],
+                "1 worker, no time limit": timed(
+                    run_command(unlimited, tmp / f"out1u-{repeat}", []))[0],
             }
             rate = {name: pages / s for name, s in seconds.items()}
             rounds.append({"seconds": seconds, "pages_per_s": rate,

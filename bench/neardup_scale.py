@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from machine import peak_rss_mb  # bench/ is on sys.path when run as a script
 
 VOCABULARY = 50_000
 CHUNK = 2_000
@@ -96,7 +97,7 @@ def stage(size: int) -> dict:
     counters = {c.key.metric.name: c.committed
                 for c in result.metrics().query(MetricsFilter())["counters"]}
     return {"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": round(peak_rss_mb()),
             "counters": counters}
 
 

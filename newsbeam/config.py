@@ -96,7 +96,6 @@ class FilesSource(SourceConfig):
     """Local files: .txt (headline line + body) or .html/.htm, each optionally gzipped."""
 
     KIND: ClassVar[str] = "files"
-    SUFFIXES: ClassVar[tuple[str, ...]] = (".txt", ".html", ".htm")
     path: Union[str, list[str]] = ""
 
     @property

@@ -24,6 +24,7 @@ from apache_beam.metrics import Metrics
 
 from newsbeam.schemas.article import DATASETS, PARTITION_COLUMN
 from newsbeam.transforms.stage import in_global_window
+from newsbeam.transforms.stage import in_global_window
 
 STAGING_DIR = "_staging"
 ROWS_PER_ROW_GROUP = 10_000   # bounds the rows a writer holds in memory

@@ -1,6 +1,6 @@
 """Extraction quality: newsbeam's extract stage next to plain trafilatura, same scoring.
 
-    python bench/extraction_quality.py [--workers 2] [--json out/bench/extraction_quality.json]
+    python -m bench.extraction_quality [--workers 2] [--json out/bench/extraction_quality.json]
                                        [--details out/bench/extraction_quality_pages.json]
 
 Corpora (../shared/corpus, read at run time): trafilatura (990 pages; snippet P/R/F1/accuracy
@@ -14,19 +14,17 @@ import argparse
 import json
 import multiprocessing
 import pathlib
-import sys
 import time
 from collections import Counter, defaultdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from extraction_corpora import CorpusPage, all_pages  # noqa: E402
-from extraction_scoring import (  # noqa: E402
+from bench.extraction_corpora import CorpusPage, all_pages
+from bench.extraction_scoring import (
     metadata_outcome, shingle_scores, shingle_tp_fp_fn, snippet_counts, snippet_scores,
 )
-from extractors import BODY_ONLY, EXTRACTORS, Extraction  # noqa: E402
-from machine import describe, machine_info  # noqa: E402
+from bench.extractors import BODY_ONLY, EXTRACTORS, Extraction
+from bench.machine import describe, machine_info
 
 FIELDS = ("title", "author", "date")
 

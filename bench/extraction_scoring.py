@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
-from newsbeam.transforms.clean import normalize_for_hash
+from newsbeam.core.text.clean import normalize_for_hash
 
 # --- snippets -------------------------------------------------------------------------------
 

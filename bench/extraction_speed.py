@@ -1,7 +1,7 @@
 """Extraction stage speed: newsbeam's ``extract_document`` vs plain
 ``trafilatura.bare_extraction(html, with_metadata=True)``, in one process, same pages.
 
-    python bench/extraction_speed.py [--pages 300] [--rounds 3]
+    python -m bench.extraction_speed [--pages 300] [--rounds 3]
 
 Pages: every k-th page of both corpora, read into memory first. Both extractors run once
 on every page untimed (lazy imports, dateparser's per-locale regex caches), then
@@ -14,15 +14,13 @@ import argparse
 import json
 import pathlib
 import statistics
-import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from extractors import newsbeam_extraction, plain_bare_extraction  # noqa: E402
-from machine import describe, machine_info  # noqa: E402
-from profile_extraction import sample_pages  # noqa: E402
+from bench.extractors import newsbeam_extraction, plain_bare_extraction
+from bench.machine import describe, machine_info
+from bench.profile_extraction import sample_pages
 
 CONTENDERS = {"newsbeam": newsbeam_extraction, "trafilatura": plain_bare_extraction}
 

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import trafilatura
 
-from newsbeam.schemas.documents import RawDocument, Rejected
-from newsbeam.transforms.extract import extract_document
+from newsbeam.records.documents import RawDocument, Rejected
+from newsbeam.core.extract.document import extract_document
 
 PLAIN_OPTIONS = {"include_comments": False, "include_tables": True}
 _FETCHED = datetime(2024, 1, 1, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ thread pool, robots.txt, pacing, connection reuse; no extraction) runs in a Beam
 over ``--pages`` URLs spread evenly over the hosts. Ideal throughput is
 hosts x per-host concurrency / latency (20 x 4 / 0.1 s = 800 pages/s).
 
-    python bench/fetch_throughput.py [--repeats 3] [--full]
+    python -m bench.fetch_throughput [--repeats 3] [--full]
 
 ``--full`` also times a whole ``newsbeam run`` (fetch + extract + normalize + dedup +
 write) on the same URLs, to show where the time goes once extraction is on.
@@ -18,7 +18,6 @@ import logging
 import multiprocessing
 import pathlib
 import statistics
-import sys
 import tempfile
 import time
 
@@ -26,12 +25,11 @@ import apache_beam as beam
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the loopback server the tests use
 
-from loopback import LoopbackSites, Reply, loopback_hosts  # noqa: E402
-from newsbeam.config import FetchSettings  # noqa: E402
-from newsbeam.fetching.pages import PageInput, fetch_page  # noqa: E402
-from newsbeam.transforms.fetch import FetchByHost, settle  # noqa: E402
+from tests.helpers.loopback import LoopbackSites, Reply, loopback_hosts
+from newsbeam.config import FetchSettings
+from newsbeam.core.fetch.pages import PageInput, fetch_page
+from newsbeam.beam.fetch import FetchByHost, settle
 
 SAMPLE = sorted((ROOT / "tests" / "fixtures").glob("*.txt"))[0].read_text(encoding="utf-8")
 

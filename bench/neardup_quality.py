@@ -1,6 +1,6 @@
 """Quality of near-duplicate detection on a labelled corpus built from real article texts.
 
-    python bench/neardup_quality.py [--originals 120] [--seed 1]
+    python -m bench.neardup_quality [--originals 120] [--seed 1]
 
 Originals: the five samples in tests/fixtures and the ground-truth bodies of
 ../shared/corpus/scrapinghub_aeb/ground-truth.json (read at run time, never copied).
@@ -18,14 +18,12 @@ import itertools
 import json
 import pathlib
 import random
-import sys
 import tempfile
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from math import comb
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 GROUND_TRUTH = ROOT.parent / "shared" / "corpus" / "scrapinghub_aeb" / "ground-truth.json"
 
 TEMPLATES = [  # boilerplate lines an extractor typically lets through
@@ -71,7 +69,7 @@ def variants(paras: list[str], other: list[str], rng: random.Random) -> dict[str
 
 def corpus(originals: int, seed: int) -> list[tuple[str, str, str]]:
     """(name, cluster label, text) for every document."""
-    from article_rows import sample
+    from tests.helpers.article_rows import sample
 
     rng = random.Random(seed)
     bodies = [(f"sample{i:03d}", sample(i)) for i in range(5)]
@@ -125,9 +123,9 @@ def detect(docs) -> dict[str, str]:
     """Name -> name of the canonical article NearDedup folds it into (itself if kept)."""
     import apache_beam as beam
 
-    from article_rows import article
+    from tests.helpers.article_rows import article
     from newsbeam.config import NearDedupConfig
-    from newsbeam.transforms.neardup import NearDedup
+    from newsbeam.beam.dedup.near import NearDedup
 
     rows, name_of = [], {}
     for i, (name, _, text) in enumerate(docs):

@@ -1,6 +1,6 @@
 """Scale of near-duplicate detection: signature speed, and the Beam stage on N documents.
 
-    python bench/neardup_scale.py --sizes 10000 100000 [1000000]
+    python -m bench.neardup_scale --sizes 10000 100000 [1000000]
 
 Synthetic ~500-word documents (Zipf-distributed vocabulary; 10% are lightly edited copies
 of an earlier document). Prints, per size, wall time, docs/s and peak RSS of the NearDedup
@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import pathlib
 import subprocess
 import sys
 import time
 
 import numpy as np
 
-from machine import peak_rss_mb  # bench/ is on sys.path when run as a script
+from bench.machine import peak_rss_mb
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 VOCABULARY = 50_000
 CHUNK = 2_000
@@ -52,7 +55,7 @@ def signature_speed(count: int) -> dict:
     from datasketch import MinHash
 
     from newsbeam.config import NearDedupConfig
-    from newsbeam.transforms.neardup import Permutations, sign_text, words
+    from newsbeam.core.dedup.minhash import Permutations, normalized_bytes, sign_text
 
     params = NearDedupConfig()
     perms = Permutations.create(params.num_perm, params.seed)
@@ -62,7 +65,7 @@ def signature_speed(count: int) -> dict:
     sample = texts[: min(len(texts), 2000)]
 
     def datasketch(text):  # datasketch on the same shingles (bytes of each 5-gram)
-        tokens = words(text)
+        tokens = normalized_bytes(text).split()
         minhash = MinHash(num_perm=params.num_perm, seed=params.seed)
         minhash.update_batch([b" ".join(tokens[i:i + 5]) for i in range(len(tokens) - 4)])
 
@@ -77,7 +80,7 @@ def stage(size: int) -> dict:
     from apache_beam.metrics import MetricsFilter
 
     from newsbeam.config import NearDedupConfig
-    from newsbeam.transforms.neardup import NearDedup
+    from newsbeam.beam.dedup.near import NearDedup
 
     def rows(chunk):
         for article_id, text in documents(chunk):
@@ -113,8 +116,8 @@ def main() -> None:
     print("signatures (one core):", json.dumps(signature_speed(args.signature_docs)), flush=True)
     results = []
     for size in args.sizes:
-        child = subprocess.run([sys.executable, __file__, "--stage", str(size)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run([sys.executable, "-m", __spec__.name, "--stage", str(size)],
+                               capture_output=True, text=True, check=True, cwd=ROOT)
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print("stage:", json.dumps(results[-1]), flush=True)
     for small, big in zip(results, results[1:]):

@@ -1,13 +1,13 @@
 """End-to-end throughput and memory of ``newsbeam run`` next to a plain trafilatura loop.
 
-    python bench/pipeline_throughput.py [--repeats 3] [--memory-sizes 2500 10000]
+    python -m bench.pipeline_throughput [--repeats 3] [--memory-sizes 2500 10000]
 
 Inputs: the HTML pages of both corpora (../shared/corpus, 1,171 pages), written gzipped
 under numbered names into a temp dir. Each repeat runs, back to back on the same files:
   - ``plain``: a Python loop reading each file and calling
     ``trafilatura.bare_extraction(html, with_metadata=True)`` (newsbeam's options: tables
     on, comments off);
-  - ``1 worker``: ``python -m newsbeam.cli run`` -> Parquet, in-process FnApiRunner;
+  - ``1 worker``: ``python -m newsbeam run`` -> Parquet, in-process FnApiRunner;
   - ``2 workers``: the same with ``--direct_running_mode=multi_processing
     --direct_num_workers=2``.
 Each is its own process, timed from start to exit (interpreter and imports included);
@@ -29,10 +29,9 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from extraction_corpora import all_pages  # noqa: E402
-from machine import describe, machine_info  # noqa: E402
+from bench.extraction_corpora import all_pages
+from bench.machine import describe, machine_info
 
 TWO_WORKERS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
@@ -64,7 +63,7 @@ def plain_loop(inputs: pathlib.Path) -> None:
     """The baseline: read each file, bare_extraction with metadata; nothing written."""
     import gzip
 
-    from extractors import PLAIN_OPTIONS
+    from bench.extractors import PLAIN_OPTIONS
     from trafilatura import bare_extraction
 
     for path in sorted(inputs.glob("*.html.gz")):
@@ -86,7 +85,7 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 
 def run_command(config: pathlib.Path, output: pathlib.Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "newsbeam.cli", "run", "--config", str(config),
+    return [sys.executable, "-m", "newsbeam", "run", "--config", str(config),
             "--output", str(output), *extra]
 
 
@@ -101,7 +100,7 @@ def measure_throughput(repeats: int) -> dict:
         rounds = []
         for repeat in range(repeats):
             seconds = {
-                "plain": timed([sys.executable, __file__, "--plain-loop", str(tmp / "in")])[0],
+                "plain": timed([sys.executable, "-m", __spec__.name, "--plain-loop", str(tmp / "in")])[0],
                 "1 worker": timed(run_command(config, tmp / f"out1-{repeat}", []))[0],
                 "2 workers": timed(run_command(config, tmp / f"out2-{repeat}", TWO_WORKERS))[0],
                 "1 worker, no time limit": timed(
@@ -133,7 +132,7 @@ def measure_memory(size: int) -> dict:
 
 def memory_in_fresh_process(size: int) -> dict:
     """Each size in its own bench process: ru_maxrss of children never goes down."""
-    out = subprocess.run([sys.executable, __file__, "--memory-one", str(size)],
+    out = subprocess.run([sys.executable, "-m", __spec__.name, "--memory-one", str(size)],
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode:  # keep the run's own error: it is the only trace of what failed
         return {"pages": size, "failed": out.stderr.strip().splitlines()[-5:]}

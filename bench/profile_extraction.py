@@ -1,6 +1,6 @@
 """Where extraction time goes: cProfile of newsbeam's extract stage on corpus pages.
 
-    python bench/profile_extraction.py [--pages 200] [--top 30]
+    python -m bench.profile_extraction [--pages 200] [--top 30]
 
 Pages: every k-th page of both corpora (deterministic), bytes read before timing.
 """
@@ -10,13 +10,11 @@ import argparse
 import cProfile
 import pathlib
 import pstats
-import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from extraction_corpora import all_pages  # noqa: E402
-from extractors import EXTRACTORS  # noqa: E402
+from bench.extraction_corpora import all_pages
+from bench.extractors import EXTRACTORS
 
 
 def sample_pages(count: int) -> list[tuple[bytes, str | None]]:

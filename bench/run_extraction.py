@@ -1,6 +1,6 @@
 """All extraction benchmarks, one command: quality, stage speed, pipeline throughput, memory.
 
-    python bench/run_extraction.py [--quick]
+    python -m bench.run_extraction [--quick]
 
 Prints the machine, then each benchmark's comparison with plain trafilatura; each also
 writes its JSON under out/bench/. ``--quick``: fewer pages/repeats and smaller memory
@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-import extraction_quality  # noqa: E402
-import extraction_speed  # noqa: E402
-import pipeline_throughput  # noqa: E402
-from machine import describe, machine_info  # noqa: E402
+from bench import extraction_quality, extraction_speed, pipeline_throughput
+from bench.machine import describe, machine_info
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,13 +1,16 @@
-"""YAML run config -> typed, validated config objects.
+"""YAML run config -> typed, validated config objects. Validation only: nothing here lists,
+opens or checks files or the network (``pipelines/preflight.py`` checks a config against
+the world before a run).
 
 Every mistake becomes one ConfigError whose message names the key and what is wrong, so
 the CLI can print it on one line. Sections and source kinds are dataclasses: their fields
 are the allowed keys, their annotations the expected types, their defaults the defaults.
+Paths are resolved against the config file's folder, except URIs with a scheme
+(``gs://bucket/news``), which are kept as written.
 """
 from __future__ import annotations
 
 import dataclasses
-import glob
 import ipaddress
 import os
 import re
@@ -105,19 +108,20 @@ class FilesSource(SourceConfig):
     def validate(self, where: str, base_dir: str) -> "FilesSource":
         if not self.patterns or not all(self.patterns):
             raise ConfigError(f"{where}.path: give a glob or a list of globs")
-        resolved = [os.path.normpath(os.path.join(base_dir, os.path.expanduser(p)))
-                    for p in self.patterns]
-        for pattern, original in zip(resolved, self.patterns):
-            if not any(os.path.isfile(f) for f in glob.iglob(pattern, recursive=True)):
-                raise ConfigError(f"{where}.path: '{original}' matches no file "
-                                  f"(looked for {pattern})")
-        return dataclasses.replace(self, path=resolved)
+        return dataclasses.replace(self, path=[resolve_path(p, base_dir) for p in self.patterns])
 
-    def list_files(self) -> list[str]:
-        """The matched files, sorted and without repeats (patterns may overlap)."""
-        found = {os.path.abspath(f) for p in self.patterns
-                 for f in glob.iglob(p, recursive=True) if os.path.isfile(f)}
-        return sorted(found)
+
+def has_scheme(path: str) -> bool:
+    """True for a URI such as ``gs://bucket/x`` or ``s3://b/k`` (kept as written)."""
+    head, sep, _ = path.partition("://")
+    return bool(sep) and head.isalnum()
+
+
+def resolve_path(path: str, base_dir: str) -> str:
+    """A local path made absolute against ``base_dir``; a URI with a scheme unchanged."""
+    if has_scheme(path):
+        return path
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
 
 
 def check_http_url(url: Any, where: str) -> None:
@@ -149,26 +153,10 @@ class UrlsSource(SourceConfig):
     def validate(self, where: str, base_dir: str) -> "UrlsSource":
         if bool(self.urls) == bool(self.path):
             raise ConfigError(f"{where}: give either 'urls' (a list) or 'path' (a file of URLs)")
-        if self.path:
-            resolved = os.path.normpath(os.path.join(base_dir, os.path.expanduser(self.path)))
-            if not os.path.isfile(resolved):
-                raise ConfigError(f"{where}.path: no file {resolved}")
-            source = dataclasses.replace(self, path=resolved)
-        else:
-            source = self
-        for index, url in enumerate(source.list_urls()):
-            check_http_url(url, f"{where}.urls[{index}]" if self.urls else f"{where}.path")
-        return source
-
-    def list_urls(self) -> list[str]:
-        """The URLs in order, without repeats; blank lines and ``#`` comments skipped."""
-        if self.urls:
-            lines = self.urls
-        else:
-            with open(self.path, encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
-        urls = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-        return list(dict.fromkeys(urls))
+        for index, url in enumerate(self.urls):
+            check_http_url(url, f"{where}.urls[{index}]")
+        return dataclasses.replace(self, path=resolve_path(self.path, base_dir)) if self.path \
+            else self
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -283,9 +271,9 @@ def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
     base_dir = os.path.dirname(path)
     # --output is relative to the working directory, the config's own to the config file.
     if output:
-        output = os.path.abspath(output)
+        output = resolve_path(output, os.getcwd())
     elif isinstance(raw.get("output"), str) and raw["output"]:
-        output = os.path.normpath(os.path.join(base_dir, os.path.expanduser(raw["output"])))
+        output = resolve_path(raw["output"], base_dir)
     else:
         raise ConfigError("output: set an output directory in the config or with --output")
     limits = _build(Limits, raw.get("limits") or {}, "limits")

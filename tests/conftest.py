@@ -1,38 +1,12 @@
-"""Shared test helpers: the bundled samples, config files and reading datasets back."""
+"""Fixtures shared by every test folder (helpers live in ``tests/helpers/``)."""
 from __future__ import annotations
 
-import json
 import pathlib
 import shutil
 
-import pyarrow.dataset as ds
 import pytest
-import yaml
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-SAMPLES = sorted(FIXTURES.glob("*.txt"))
-# Tests name their runner: the in-process FnApiRunner is fast and never goes online.
-RUNNER_ARGS = ["--runner", "FnApiRunner"]
-
-
-def write_config(folder: pathlib.Path, sources: list[dict], **extra) -> pathlib.Path:
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump({"output": str(folder / "out"), "sources": sources, **extra}))
-    return path
-
-
-def read_dataset(output: pathlib.Path, name: str) -> list[dict]:
-    """All rows of one dataset, sorted for stable comparisons."""
-    folder = output / name
-    if not folder.exists() or not any(folder.rglob("*.parquet")):
-        return []
-    rows = ds.dataset(str(folder), partitioning="hive").to_table().to_pylist()
-    return sorted(rows, key=lambda r: (r.get("article_id") or "", r.get("input") or ""))
-
-
-def read_manifest(output: pathlib.Path) -> dict:
-    (path,) = (output / "_runs").glob("*.json")
-    return json.loads(path.read_text())
+from tests.helpers.runs import SAMPLES
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""The batch dedup engine: exact rounds, earlier runs, near duplicates, then attach copies.
+
+Each round removes copies and emits ``duplicates`` rows; a later round may fold an earlier
+round's keeper, so earlier duplicates are repointed at the final keeper and every kept
+article records its copies once, after the last round. Every round is a GroupByKey (or
+CoGroupByKey) of the whole run's rows: the engine for bounded input.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+
+from newsbeam.beam.dedup.earlier import MatchEarlierRuns, ReadIndex
+from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.beam.dedup.near import KEPT_SIGNED, NearDedup
+from newsbeam.config import DedupConfig
+from newsbeam.core.dedup.index import index_entry, signed_of
+from newsbeam.records.schema import DEDUP_INDEX
+
+
+class BatchDedup(beam.PTransform):
+    """Article rows -> {"articles", "duplicates"}, plus "dedup_index" rows to persist when
+    ``index_output`` names the output whose cross-run index to match against."""
+
+    def __init__(self, config: DedupConfig, index_output: str | None = None):
+        super().__init__()
+        self.config, self.index_output = config, index_output
+
+    def expand(self, rows):
+        articles, exact_dups = rows | "Exact" >> ExactRounds()
+        later = []
+        if self.index_output is not None:
+            entries = rows.pipeline | "ReadIndex" >> ReadIndex(self.index_output)
+            articles, earlier_dups = (articles, entries) | "EarlierRuns" >> MatchEarlierRuns()
+            later.append(earlier_dups)
+        else:
+            entries = rows.pipeline | "NoIndex" >> beam.Create([])
+        if self.config.near.enabled:
+            earlier_signed = entries | "EarlierSignatures" >> beam.FlatMap(signed_of)
+            near = (articles, earlier_signed) | "Near" >> NearDedup(self.config.near)
+            articles, kept_signed = near["articles"], near[KEPT_SIGNED]
+            later.append(near["duplicates"])
+        else:
+            kept_signed = articles | "Unsigned" >> beam.Map(lambda row: (row, None))
+        duplicates = exact_dups
+        if later:
+            later = tuple(later) | "LaterDuplicates" >> beam.Flatten()
+            exact_dups = (exact_dups, later) | "FollowLaterKeepers" >> RepointDuplicates()
+            duplicates = (exact_dups, later) | "AllDuplicates" >> beam.Flatten()
+        outputs = {"articles": (articles, duplicates) | "Attach" >> AttachDuplicates(),
+                   "duplicates": duplicates}
+        if self.index_output is not None:
+            outputs[DEDUP_INDEX] = kept_signed | "IndexRows" >> beam.MapTuple(index_entry)
+        return outputs

@@ -1,0 +1,216 @@
+"""Live sources in Beam: feeds/sitemaps -> article URLs -> RawDocuments, plus fetch state.
+
+Fetching is I/O-bound, so work is grouped by host and each group runs on a thread pool
+made in ``setup()``: every host of a bundle is in flight at once, each with at most
+``per_host_concurrency`` requests over reused connections. Results come back as
+``Outcome``s in the window and with the timestamp of the item they answer, and go through
+``ApplyStage`` like every other stage, so each failure is a ``rejects`` row with its
+reason and counted in the metrics. Fetch state (feed validators, URLs ingested before) is
+read inside the pipeline, so a pipeline that polls sees what earlier runs committed.
+"""
+from __future__ import annotations
+
+import collections
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import AsList
+from apache_beam.utils.windowed_value import WindowedValue
+
+from newsbeam.beam.stage import ApplyStage, count_input
+from newsbeam.config import FeedSource, FetchSettings, SitemapSource, SourceConfig, UrlsSource
+from newsbeam.core.fetch.discovery import Discovery, ListingInput, discover, with_validators
+from newsbeam.core.fetch.fetcher import Fetcher
+from newsbeam.core.fetch.outcome import Outcome, attempt, host_of, settle, with_failed_children
+from newsbeam.core.fetch.pages import PageInput, fetch_page, parse_url_list
+from newsbeam.core.normalize.urls import canonicalize_url
+from newsbeam.records.run import RunContext
+from newsbeam.records.schema import LISTINGS, SEEN
+from newsbeam.store import fs
+from newsbeam.store.state import listing_row, newest_validators, read_state, seen_row
+
+FETCH = "fetch"  # metrics namespace
+
+
+class _FetchByHost(beam.DoFn):
+    """(host, items) -> one ``Outcome`` per item, all hosts of a bundle fetched at once."""
+
+    def __init__(self, settings: FetchSettings, work: Callable[[Fetcher, Any], Any]):
+        self.settings, self.work = settings, work
+
+    def setup(self):
+        self.fetcher = Fetcher(self.settings)
+        # Pool size is the global limit: a host never gets more workers than its own limit.
+        self.pool = ThreadPoolExecutor(self.settings.global_concurrency,
+                                       thread_name_prefix="newsbeam-fetch")
+
+    def start_bundle(self):
+        # (future, window, timestamp): outcomes go out in the window of their host group.
+        self.running: list[tuple[Future, Any, Any]] = []
+
+    def process(self, keyed: tuple[str, Any], window=beam.DoFn.WindowParam,
+                timestamp=beam.DoFn.TimestampParam) -> Iterator[WindowedValue]:
+        _host, items = keyed
+        queue = collections.deque(sorted(items, key=lambda item: item.uri))
+        for _ in range(min(self.settings.per_host_concurrency, len(queue))):
+            self.running.append((self.pool.submit(self._drain, queue), window, timestamp))
+        yield from self._collect(block=False)
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        yield from self._collect(block=True)
+
+    def teardown(self):
+        if getattr(self, "pool", None):
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.fetcher.close()
+
+    def _drain(self, queue: collections.deque) -> list[Outcome]:
+        """One of a host's workers: takes the host's items until none are left."""
+        outcomes = []
+        while True:
+            try:
+                item = queue.popleft()
+            except IndexError:
+                return outcomes
+            outcomes.append(attempt(self.work, self.fetcher, item))
+
+    def _collect(self, block: bool) -> Iterator[WindowedValue]:
+        if block:
+            wait([future for future, _, _ in self.running])
+        done = [entry for entry in self.running if entry[0].done()]
+        self.running = [entry for entry in self.running if not entry[0].done()]
+        for future, window, timestamp in done:
+            for outcome in future.result():
+                yield WindowedValue(outcome, timestamp, [window])
+        for name, count in self.fetcher.take_stats().items():  # metrics: this thread only
+            Metrics.counter(FETCH, name).inc(count)
+
+
+class FetchByHost(beam.PTransform):
+    """Items with ``uri`` -> ``Outcome``s of ``work(fetcher, item)``, grouped by host."""
+
+    def __init__(self, settings: FetchSettings, work: Callable[[Fetcher, Any], Any]):
+        super().__init__()
+        self.settings, self.work = settings, work
+
+    def expand(self, items):
+        return (items
+                | "KeyByHost" >> beam.WithKeys(host_of)
+                | "GroupByHost" >> beam.GroupByKey()
+                | "Fetch" >> beam.ParDo(_FetchByHost(self.settings, self.work)))
+
+
+def _not_seen(keyed: tuple) -> Iterator[PageInput]:
+    """Pages of one canonical URL, unless an earlier run ingested it."""
+    _, grouped = keyed
+    if grouped["seen"]:
+        Metrics.counter(FETCH, "skipped_ingested").inc(len(grouped["pages"]))
+        return
+    yield from grouped["pages"]
+
+
+class SkipIngested(beam.PTransform):
+    """Pages -> the pages whose canonical URL no earlier run ingested (joined with the
+    output's ``seen`` table, read when the pipeline runs: no worker holds it all)."""
+
+    def __init__(self, output: str):
+        super().__init__()
+        self.output = output
+
+    def expand(self, pages):
+        seen = (pages.pipeline
+                | "Output" >> beam.Create([self.output])
+                | "ReadSeen" >> beam.FlatMap(read_state, SEEN)
+                | "SeenUrls" >> beam.Map(lambda row: (row["url"], True)))
+        keyed = pages | "ByUrl" >> beam.Map(lambda page: (canonicalize_url(page.uri) or page.uri,
+                                                          page))
+        return ({"pages": keyed, "seen": seen}
+                | "Join" >> beam.CoGroupByKey()
+                | "Unseen" >> beam.FlatMap(_not_seen))
+
+
+def _listings(sources: tuple[SourceConfig, ...]) -> list[ListingInput]:
+    listings = []
+    for source in sources:
+        if isinstance(source, (FeedSource, SitemapSource)):
+            sitemap = isinstance(source, SitemapSource)
+            listings.append(ListingInput(
+                source.name, source.url, source.KIND,
+                since_seconds=source.since_seconds if sitemap else None,
+                max_depth=source.max_depth if sitemap else 0,
+                max_urls=source.max_urls if sitemap else ListingInput.max_urls))
+    return listings
+
+
+def _listed_pages(source: UrlsSource) -> list[PageInput]:
+    urls = source.urls or parse_url_list(fs.read_bytes(source.path).decode("utf-8"))
+    return [PageInput(source.name, url) for url in dict.fromkeys(urls)]
+
+
+def _pages_found(discovery: Discovery) -> list[PageInput]:
+    Metrics.counter(FETCH, "not_modified" if discovery.not_modified else "listings_fetched").inc()
+    return discovery.pages
+
+
+def _listing_row(discovery: Discovery, run: RunContext) -> dict:
+    return listing_row(discovery.listing.uri, discovery.etag, discovery.last_modified,
+                       run.started_at, run.run_id)
+
+
+class ReadLiveSources(beam.PTransform):
+    """Feed, sitemap and urls sources -> {"documents": RawDocuments, "rejects": rows,
+    "listings": fetch-state rows of the feeds and sitemaps read}.
+
+    Inputs of the run: each article URL not ingested before, and each listing that failed.
+    """
+
+    def __init__(self, sources: tuple[SourceConfig, ...], settings: FetchSettings,
+                 output: str, run: RunContext):
+        super().__init__()
+        self.sources, self.settings, self.output, self.run = sources, settings, output, run
+
+    def expand(self, pipeline):
+        validators = (pipeline
+                      | "Output" >> beam.Create([self.output])
+                      | "ReadValidators" >> beam.FlatMap(read_state, LISTINGS))
+        discovered, listing_rejects = (
+            pipeline
+            | "ListListings" >> beam.Create(_listings(self.sources))
+            | "WithValidators" >> beam.Map(
+                lambda listing, rows: with_validators(listing, newest_validators(rows)),
+                rows=AsList(validators))
+            | "FetchListings" >> FetchByHost(self.settings, discover)
+            | "FailedChildren" >> beam.FlatMap(with_failed_children)
+            | "Discover" >> ApplyStage("discover", settle, self.run))
+        found = discovered | "Links" >> beam.FlatMap(_pages_found)
+        listed = (pipeline
+                  | "UrlSources" >> beam.Create(
+                      [s for s in self.sources if isinstance(s, UrlsSource)])
+                  | "ListUrls" >> beam.FlatMap(_listed_pages))
+        documents, page_rejects = (
+            (found, listed)
+            | "AllPages" >> beam.Flatten()
+            | "SkipIngested" >> SkipIngested(self.output)
+            | "CountPages" >> beam.Map(count_input)
+            | "FetchPages" >> FetchByHost(self.settings, fetch_page)
+            | "Settle" >> ApplyStage("fetch", settle, self.run))
+        # A listing that failed is an input of its own: its one reject row stands for it.
+        listing_rejects = listing_rejects | "CountFailedListings" >> beam.Map(count_input)
+        return {
+            "documents": documents,
+            "rejects": (listing_rejects, page_rejects) | "LiveRejects" >> beam.Flatten(),
+            "listings": discovered | "ListingState" >> beam.Map(_listing_row, run=self.run),
+        }
+
+
+class RecordFetchState(beam.PTransform):
+    """(listing state rows, articles, duplicates) -> {state table: rows} for the sinks."""
+
+    def expand(self, inputs):
+        listings, articles, duplicates = inputs
+        seen = ((articles, duplicates)
+                | "Ingested" >> beam.Flatten()
+                | "SeenRows" >> beam.FlatMap(lambda row: [r] if (r := seen_row(row)) else []))
+        return {LISTINGS: listings, SEEN: seen}

@@ -1,0 +1,104 @@
+"""Rows -> Parquet files committed window by window (``store.commit``).
+
+Each bundle writes its rows per window into staged files; the staged files are grouped by
+window and each window's group is committed at once. A batch run has one window (the global
+one), so it commits once, after every bundle of every dataset has finished; a failed or
+killed run commits nothing. A streaming run commits each window as it closes, into the
+``ingest_date`` partition of the window's start.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import BoundedWindow, IntervalWindow
+
+from newsbeam.beam.stage import emit_in
+from newsbeam.store import layout
+from newsbeam.store.commit import StagedFile, commit, staged_file
+from newsbeam.store.parquet import write_parquet
+
+ROWS_PER_FILE = 500_000       # keeps files a size downstream engines split well
+
+
+def window_tag(window: BoundedWindow) -> str:
+    """A window's part of a file name: its start, or nothing for the global window."""
+    if isinstance(window, IntervalWindow):
+        return f"w{window.start.to_utc_datetime():%Y%m%dT%H%M%S}"
+    return ""
+
+
+def ingest_date_of(window: BoundedWindow, run_date: str) -> str:
+    """The ``ingest_date`` partition of a window's rows: the UTC day the window starts, or
+    for the global window (batch), the run's day."""
+    if isinstance(window, IntervalWindow):
+        return f"{window.start.to_utc_datetime():%Y-%m-%d}"
+    return run_date
+
+
+class _WriteStaged(beam.DoFn):
+    """Buffers a bundle's rows per window and writes them to staged files; emits what it
+    wrote, in the window the rows came from."""
+
+    def __init__(self, output: str, run_id: str, run_date: str, table: str,
+                 schema: pa.Schema, state_dir: str | None):
+        self.output, self.run_id, self.run_date = output, run_id, run_date
+        self.table, self.schema, self.state_dir = table, schema, state_dir
+        self.rows_written = Metrics.counter("sinks", f"{table}_rows")
+
+    def start_bundle(self):
+        self.rows: dict[BoundedWindow, list[dict]] = {}
+
+    def process(self, row: dict, window=beam.DoFn.WindowParam) -> Iterator[StagedFile]:
+        rows = self.rows.setdefault(window, [])
+        rows.append(row)
+        if len(rows) >= ROWS_PER_FILE:
+            yield self._flush(window)
+
+    def finish_bundle(self) -> Iterator:
+        for window in list(self.rows):
+            if self.rows[window]:
+                yield emit_in(window, self._flush(window))
+
+    def _flush(self, window: BoundedWindow) -> StagedFile:
+        final_dir = self.state_dir or layout.partition_dir(
+            self.output, self.table, ingest_date_of(window, self.run_date))
+        staged, final = staged_file(self.output, self.run_id, self.table, final_dir,
+                                    window_tag(window))
+        rows = write_parquet(staged, self.schema, self.rows.pop(window))
+        self.rows_written.inc(rows)
+        return StagedFile(self.table, staged, final, rows)
+
+
+class WriteDatasets(beam.PTransform):
+    """{table name: PCollection of rows} -> committed files (a PCollection of StagedFile).
+
+    Datasets are named by ``datasets`` ({name: schema}) and go to their partitions; state
+    tables (``state``: {name: schema}) go to ``_state/<name>/``, committed in the same step:
+    run state such as the dedup index must appear exactly when the datasets do.
+    """
+
+    def __init__(self, output: str, run_id: str, run_date: str,
+                 datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None):
+        super().__init__()
+        self.output, self.run_id, self.run_date = output, run_id, run_date
+        self.datasets, self.state = dict(datasets), dict(state or {})
+
+    def _writer(self, name: str) -> _WriteStaged:
+        if name in self.state:
+            return _WriteStaged(self.output, self.run_id, self.run_date, name, self.state[name],
+                                layout.state_dir(self.output, name))
+        return _WriteStaged(self.output, self.run_id, self.run_date, name, self.datasets[name],
+                            None)
+
+    def expand(self, rows_by_table: dict):
+        staged = [rows | f"Write_{name}" >> beam.ParDo(self._writer(name))
+                  for name, rows in rows_by_table.items()]
+        return (
+            tuple(staged)
+            | "AllStaged" >> beam.Flatten()
+            | "ByWindow" >> beam.WithKeys(lambda _: None)
+            | "GatherWindow" >> beam.GroupByKey()
+            | "Commit" >> beam.FlatMapTuple(lambda _, files: commit(files)))

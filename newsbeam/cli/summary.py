@@ -1,0 +1,44 @@
+"""The run summary printed at the end of a run, from its manifest."""
+from __future__ import annotations
+
+
+FETCH_STAGES = ("discover", "fetch")
+
+
+def fetch_summary(metrics: dict[str, int]) -> list[str]:
+    """Fetch outcomes from the run's Beam counters; nothing for runs without live sources."""
+    if not any(key.startswith("fetch:") for key in metrics):
+        return []
+    failed = {key.removeprefix("rejects:"): value for key, value in metrics.items()
+              if key.startswith(tuple(f"rejects:{stage}:" for stage in FETCH_STAGES))}
+    rows = [
+        ("feeds and sitemaps read", metrics.get("fetch:listings_fetched", 0)),
+        ("not modified", metrics.get("fetch:not_modified", 0)),
+        ("pages fetched", metrics.get("stages:fetch_ok", 0)),
+        ("skipped, ingested before", metrics.get("fetch:skipped_ingested", 0)),
+        ("robots disallowed", sum(v for k, v in failed.items() if k.endswith(":robots_disallowed"))),
+        ("requests", metrics.get("fetch:requests", 0)),
+        ("retries", metrics.get("fetch:retries", 0)),
+        ("failed", sum(failed.values())),
+    ]
+    lines = ["  fetch"] + [f"    {name:<32}{value:>6}" for name, value in rows]
+    return lines + [f"      {key:<30}{value:>6}" for key, value in sorted(failed.items())]
+
+
+def format_summary(manifest: dict) -> str:
+    counts = manifest.get("counts", {})
+    rate = manifest.get("articles_per_second")
+    lines = [f"newsbeam run {manifest['run_id']}: {manifest['status']} in "
+             f"{manifest['wall_seconds']:.1f} s on {manifest['runner']}"]
+    for name in ("inputs", "articles", "duplicates", "rejects"):
+        extra = f"  ({rate:.1f} articles/s)" if name == "articles" and rate is not None else ""
+        lines.append(f"  {name:<12}{counts.get(name, 0):>8}{extra}")
+        breakdown = {"duplicates": manifest.get("duplicates_by_method", {}),
+                     "rejects": manifest.get("rejects_by_reason", {})}.get(name, {})
+        lines += [f"    {key:<24}{value:>4}" for key, value in breakdown.items()]
+    if counts and not manifest.get("balanced", True):
+        lines.append("  WARNING: articles + duplicates + rejects != inputs")
+    lines += fetch_summary(manifest.get("metrics", {}))
+    lines.append(f"  output      {manifest['output']}")
+    lines.append(f"  manifest    {manifest.get('manifest_path', '')}")
+    return "\n".join(lines)

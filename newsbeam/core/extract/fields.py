@@ -1,0 +1,124 @@
+"""Metadata field normalizers, shared by every metadata source (JSON-LD, meta, trafilatura,
+feed hints): one candidate value in, a clean value (or None/[]) out."""
+from __future__ import annotations
+
+import html as htmllib
+import re
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import urljoin
+
+from newsbeam.core.text.clean import normalize_line
+from newsbeam.core.text.dates import parse_date
+
+METADATA_FIELDS = ("title", "authors", "published_at", "language", "description", "tags",
+                   "image_url", "site_name", "page_url")
+
+
+_BYLINE_PREFIX = re.compile(r"^\s*(?:written\s+)?by[:\s]+", re.IGNORECASE)
+_AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;|&]|\band\b)\s*", re.IGNORECASE)
+_MAX_AUTHOR_CHARS = 80
+_LANGUAGE = re.compile(r"([a-zA-Z]{2})(?:[-_][A-Za-z0-9-]*)?")
+_URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.", re.IGNORECASE)
+
+
+def strings_of(value: Any) -> list[str]:
+    """A value as a flat list of non-empty strings (str, or lists of them)."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in strings_of(item)]
+    return []
+
+
+def clean_inline(value: str) -> str | None:
+    """One-line metadata text: entities decoded, whitespace normalized."""
+    return normalize_line(htmllib.unescape(value)) or None
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        if item.casefold() not in seen:
+            seen.add(item.casefold())
+            kept.append(item)
+    return kept
+
+
+def split_authors(value: Any) -> list[str]:
+    """ "By A and B", "A, B", ["A; B"] -> ["A", "B"]; profile URLs and blurbs are dropped."""
+    names = []
+    for text in strings_of(value):
+        text = _BYLINE_PREFIX.sub("", clean_inline(text) or "")
+        names += [n for n in _AUTHOR_SEPARATORS.split(text)
+                  if n and len(n) <= _MAX_AUTHOR_CHARS and not _URL_LIKE.match(n)]
+    return _unique(names)
+
+
+def split_keywords(value: Any) -> list[str]:
+    """ "a, b" or ["a", "b; c"] -> ["a", "b", "c"], in order, without repeats."""
+    words = [clean_inline(w) for text in strings_of(value) for w in re.split(r"[,;]", text)]
+    return _unique([w for w in words if w])
+
+
+def language_code(value: str) -> str | None:
+    """ "en-US", "en_GB", "EN" -> ISO 639-1 "en"; anything else -> None."""
+    match = _LANGUAGE.fullmatch(value.strip())
+    return match[1].lower() if match else None
+
+
+def _absolute_url(value: str, base: str | None) -> str | None:
+    value = value.strip()
+    return urljoin(base, value) if base else value or None
+
+
+def strip_site_suffix(title: str, site_name: str | None) -> str:
+    """ "Headline | Site" -> "Headline" when "Site" is the site's name."""
+    if not site_name:
+        return title
+    for separator in (" | ", " - ", " – ", " — ", " :: ", " · "):
+        head, sep, tail = title.rpartition(separator)
+        if sep and head and tail.strip().casefold() == site_name.casefold():
+            return head.strip()
+    return title
+
+
+_LIST_FIELDS: dict[str, Callable[[Any], list[str]]] = {
+    "authors": split_authors, "tags": split_keywords,
+}
+_TEXT_FIELDS: dict[str, Callable[[str, str | None], Any]] = {  # (text, base URL) -> value
+    "title": lambda text, _: clean_inline(text),
+    "description": lambda text, _: clean_inline(text),
+    "site_name": lambda text, _: clean_inline(text),
+    "published_at": lambda text, _: parse_date(text),
+    "language": lambda text, _: language_code(text),
+    "image_url": _absolute_url,
+    "page_url": _absolute_url,
+}
+
+
+def normalize_field(field: str, value: Any, base_url: str | None = None) -> Any:
+    """One candidate value for a metadata field, normalized; None/[] when unusable."""
+    if field in _LIST_FIELDS:
+        return _LIST_FIELDS[field](value)
+    if field == "published_at" and isinstance(value, datetime):
+        return parse_date(value)
+    for text in strings_of(value):
+        normalized = _TEXT_FIELDS[field](text, base_url)
+        if normalized:
+            return normalized
+    return None
+
+
+Candidates = dict[str, list[Any]]
+
+
+def first_usable(sources: list[Candidates], base_url: str | None) -> dict[str, Any]:
+    """Per field, the first candidate (sources in precedence order) that normalizes."""
+    picked: dict[str, Any] = {}
+    for field in METADATA_FIELDS:
+        candidates = (c for source in sources for c in source.get(field, []))
+        values = (normalize_field(field, c, base_url) for c in candidates)
+        picked[field] = next((v for v in values if v), [] if field in _LIST_FIELDS else None)
+    return picked

@@ -1,0 +1,67 @@
+"""A listed file -> RawDocument: type from the name, bytes bounded, gzip inflated.
+
+``.txt`` (headline line + body) and ``.html``/``.htm`` files, each optionally gzipped.
+Empty, unreadable, oversized, corrupt-gzip or wrongly-typed files are refused with their
+reason. The file is opened by the caller's ``open_file`` (Beam's FileSystems in a
+pipeline), so it may live on any filesystem.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import zlib
+from datetime import datetime, timezone
+from typing import BinaryIO, Callable
+
+from newsbeam.records.documents import RawDocument, Rejected
+
+MEDIA_TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html"}
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInput:
+    """One listed file: an input of the run."""
+
+    source: str
+    uri: str          # absolute path or URI
+    size: int         # bytes on disk
+    mtime: float      # modification time, seconds since the epoch
+
+
+def media_type_of(path: str) -> str:
+    stem = path[:-3] if path.lower().endswith(".gz") else path
+    suffix = os.path.splitext(stem)[1].lower()
+    if suffix not in MEDIA_TYPES:
+        raise Rejected("unsupported_file_type",
+                       f"'{suffix or 'no suffix'}' is not one of .txt, .html, .htm (optionally .gz)")
+    return MEDIA_TYPES[suffix]
+
+
+def _read_bounded(item: FileInput, handle: BinaryIO, max_bytes: int) -> bytes:
+    """The file's (decompressed) bytes; refuses more than ``max_bytes`` of either."""
+    if item.size > max_bytes:
+        raise Rejected("too_large", f"file is {item.size} bytes, limit {max_bytes}")
+    if item.uri.lower().endswith(".gz"):
+        handle = gzip.GzipFile(fileobj=handle, mode="rb")
+    body = handle.read(max_bytes + 1)  # reading one byte more tells if it is over
+    if len(body) > max_bytes:
+        raise Rejected("too_large", f"decompresses to more than {max_bytes} bytes")
+    return body
+
+
+def read_document(item: FileInput, open_file: Callable[[str], BinaryIO],
+                  max_bytes: int) -> RawDocument:
+    media_type = media_type_of(item.uri)
+    try:
+        with open_file(item.uri) as handle:
+            body = _read_bounded(item, handle, max_bytes)
+    except (gzip.BadGzipFile, zlib.error, EOFError) as err:
+        raise Rejected("corrupt_gzip", str(err)) from None
+    except OSError as err:
+        raise Rejected("unreadable", f"{type(err).__name__}: {err.strerror or err}") from None
+    if not body.strip():
+        raise Rejected("empty", "file is empty" if not body else "file holds only whitespace")
+    return RawDocument(
+        source=item.source, uri=item.uri, body=body, media_type=media_type,
+        fetched_at=datetime.fromtimestamp(item.mtime, tz=timezone.utc))

@@ -1,0 +1,42 @@
+"""Which Beam runner a run uses, and a new run's identity."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
+
+from newsbeam.records.run import RunContext
+
+PRISM_CACHE = os.path.expanduser("~/.apache_beam/cache/prism/bin")
+
+
+def default_runner(options: PipelineOptions) -> str:
+    """The DirectRunner, or its own offline fallback when it could only fail to get Prism.
+
+    Beam's DirectRunner first tries to download the Prism binary; offline that costs a
+    failed download on every run before it falls back to the in-process FnApiRunner.
+    When no Prism binary is cached or configured we go to that fallback directly.
+    """
+    prism = options.view_as(PrismRunnerOptions)
+    has_prism = prism.prism_location or (os.path.isdir(PRISM_CACHE) and os.listdir(PRISM_CACHE))
+    return "DirectRunner" if has_prism else "FnApiRunner"
+
+
+def pipeline_options(beam_args: list[str]) -> PipelineOptions:
+    options = PipelineOptions(beam_args)
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = default_runner(options)
+    return options
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_run(started_at: datetime | None = None) -> RunContext:
+    started_at = started_at or utc_now()
+    # Run ids order by start time; the suffix only keeps concurrent runs apart.
+    return RunContext(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", started_at)

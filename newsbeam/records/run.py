@@ -1,0 +1,16 @@
+"""What every row of one run shares."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    run_id: str          # orders by start time: YYYYMMDDTHHMMSSZ-<8 hex>
+    started_at: datetime  # UTC
+
+    @property
+    def ingest_date(self) -> str:
+        """The ``ingest_date`` partition of a batch run's rows: the UTC day it started."""
+        return self.started_at.strftime("%Y-%m-%d")

@@ -1,1 +1,0 @@
-"""Record types and the pyarrow schemas of every dataset newsbeam writes."""

@@ -1,0 +1,88 @@
+"""The run manifest ``_runs/<run_id>.json``: what a run read, wrote, rejected and how long it took.
+
+Counts of written rows come from the committed Parquet files themselves (their footers and
+the small reason columns), not from metrics, so the manifest states what is on disk.
+"""
+from __future__ import annotations
+
+import collections
+import json
+from datetime import datetime
+from typing import Any
+
+from newsbeam import __version__
+from newsbeam.records.schema import DATASETS, SCHEMA_VERSION
+from newsbeam.store import fs, layout
+from newsbeam.store.parquet import read_table, row_count
+
+
+def run_files(output: str, dataset: str, run_id: str) -> list[str]:
+    return fs.match_paths(layout.run_files_pattern(output, dataset, run_id))
+
+
+# The small columns the manifest breaks counts down by, per dataset.
+_BREAKDOWN_COLUMNS = {"rejects": ["stage", "reason"], "duplicates": ["method"]}
+
+
+def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
+    """Rows per dataset, rejects by stage:reason and duplicates by method, for one run."""
+    rows = dict.fromkeys(DATASETS, 0)
+    breakdown = {name: collections.Counter() for name in _BREAKDOWN_COLUMNS}
+    files = {name: run_files(output, name, run_id) for name in DATASETS}
+    for name, paths in files.items():
+        for path in paths:
+            if name in breakdown:
+                table = read_table(path, columns=_BREAKDOWN_COLUMNS[name])
+                breakdown[name].update(":".join(values) for values in zip(
+                    *(table.column(c).to_pylist() for c in table.column_names)))
+                rows[name] += table.num_rows
+            else:
+                rows[name] += row_count(path)
+    return {"rows": rows,
+            "rejects_by_reason": dict(sorted(breakdown["rejects"].items())),
+            "duplicates_by_method": dict(sorted(breakdown["duplicates"].items())),
+            "files": {name: [layout.relative(output, p) for p in paths]
+                      for name, paths in files.items()}}
+
+
+def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: datetime,
+                   runner: str, beam_args: list[str], status: str, metrics: dict,
+                   counts: dict | None, error: str | None = None) -> dict[str, Any]:
+    wall = (finished_at - started_at).total_seconds()
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "status": status,
+        "newsbeam_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "wall_seconds": round(wall, 3),
+        "runner": runner,
+        "beam_args": beam_args,
+        "config_path": config.path,
+        "config": config.raw,
+        "output": config.output,
+    }
+    inputs = metrics["counters"].get("sources:inputs", 0)
+    if counts is not None:
+        rows = counts["rows"]
+        manifest["counts"] = {"inputs": inputs, "articles": rows["articles"],
+                              "duplicates": rows["duplicates"], "rejects": rows["rejects"]}
+        manifest["balanced"] = inputs == rows["articles"] + rows["duplicates"] + rows["rejects"]
+        manifest["articles_per_second"] = round(rows["articles"] / wall, 2) if wall else None
+        manifest["rejects_by_reason"] = counts["rejects_by_reason"]
+        manifest["duplicates_by_method"] = counts["duplicates_by_method"]
+        manifest["files"] = counts["files"]
+    manifest["stage_seconds"] = metrics["stage_seconds"]
+    manifest["metrics"] = metrics["counters"]
+    if error:
+        manifest["error"] = error
+    return manifest
+
+
+def write_manifest(output: str, manifest: dict) -> str:
+    """Write ``_runs/<run_id>.json`` atomically (temp file, then rename)."""
+    fs.ensure_dir(layout.runs_dir(output))
+    final = layout.manifest_path(output, manifest["run_id"])
+    fs.write_atomically(final, json.dumps(manifest, indent=2, default=str).encode())
+    return final

@@ -1,0 +1,43 @@
+"""Parquet files written and read through ``store.fs``, in bounded row groups."""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsbeam.store import fs
+
+ROWS_PER_ROW_GROUP = 10_000   # bounds the rows a writer or reader holds in memory
+
+
+def write_parquet(path: str, schema: pa.Schema, rows: Iterable[dict]) -> int:
+    """Write ``rows`` to one Parquet file in row groups; returns the row count."""
+    count, batch = 0, []
+    with fs.create(path) as handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+        for row in rows:
+            batch.append(row)
+            if len(batch) == ROWS_PER_ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count, batch = count + len(batch), []
+        if batch or not count:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+def iter_rows(path: str, columns: list[str] | None = None) -> Iterator[dict]:
+    """The rows of one Parquet file as dicts, a row group's worth at a time."""
+    with fs.open_read(path) as handle:
+        for batch in pq.ParquetFile(handle).iter_batches(ROWS_PER_ROW_GROUP, columns=columns):
+            yield from batch.to_pylist()
+
+
+def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
+    with fs.open_read(path) as handle:
+        return pq.read_table(handle, columns=columns)
+
+
+def row_count(path: str) -> int:
+    with fs.open_read(path) as handle:
+        return pq.ParquetFile(handle).metadata.num_rows

@@ -1,0 +1,25 @@
+"""Stage functions for time-limit tests. A module of its own: the child process that runs
+them (``spawn``) imports them by name, so they cannot live in a test file's locals."""
+from __future__ import annotations
+
+import os
+import time
+
+from newsbeam.records.documents import Rejected
+
+
+def nap(seconds: float) -> float:
+    """Sleeps ``seconds``, returns them; negative: refuses, NaN: the process dies."""
+    if seconds != seconds:
+        os._exit(3)
+    if seconds < 0:
+        raise Rejected("negative", f"{seconds}")
+    time.sleep(seconds)
+    return seconds
+
+
+def slow_page(paragraphs: int = 8000) -> str:
+    """A real page that makes trafilatura work for seconds (~1 MB of nested paragraphs)."""
+    text = "The ministers discussed the crisis at length and agreed that more talks were needed."
+    body = "\n".join(f"<div><p>{i}</p><p>{text}</p></div>" for i in range(paragraphs))
+    return f"<html><body><article>{body}</article></body></html>"

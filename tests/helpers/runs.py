@@ -1,0 +1,33 @@
+"""The bundled samples, run configs written for a test, and datasets read back."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pyarrow.dataset as ds
+import yaml
+
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures"
+SAMPLES = sorted(FIXTURES.glob("*.txt"))
+# Tests name their runner: the in-process FnApiRunner is fast and never goes online.
+RUNNER_ARGS = ["--runner", "FnApiRunner"]
+
+
+def write_config(folder: pathlib.Path, sources: list[dict], **extra) -> pathlib.Path:
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({"output": str(folder / "out"), "sources": sources, **extra}))
+    return path
+
+
+def read_dataset(output: pathlib.Path, name: str) -> list[dict]:
+    """All rows of one dataset, sorted for stable comparisons."""
+    folder = output / name
+    if not folder.exists() or not any(folder.rglob("*.parquet")):
+        return []
+    rows = ds.dataset(str(folder), partitioning="hive").to_table().to_pylist()
+    return sorted(rows, key=lambda r: (r.get("article_id") or "", r.get("input") or ""))
+
+
+def read_manifest(output: pathlib.Path) -> dict:
+    (path,) = (output / "_runs").glob("*.json")
+    return json.loads(path.read_text())

@@ -21,10 +21,11 @@ setup(
         "lxml_html_clean>=0.4,<1",   # jusText (via trafilatura) needs it; not always pulled in
         "courlan>=1.3,<2",           # URL normalization (also a trafilatura dependency)
         "urllib3>=2.0,<3",           # the fetcher's HTTP client
+        "duckdb>=1.1,<3",            # newsbeam query / stats
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "duckdb>=1.1,<3"],
-        "bench": ["duckdb>=1.1,<3", "datasketch>=1.6,<2"],
+        "test": ["pytest>=8,<10"],
+        "bench": ["datasketch>=1.6,<2"],
     },
     entry_points={"console_scripts": ["newsbeam=newsbeam.cli:main"]},
 )

@@ -20,6 +20,7 @@ from apache_beam.pvalue import AsList
 from apache_beam.utils.windowed_value import WindowedValue
 
 from newsbeam.beam.stage import ApplyStage, count_input
+from newsbeam.beam.state import ReadState, SkipKnown
 from newsbeam.config import FeedSource, FetchSettings, SitemapSource, SourceConfig, UrlsSource
 from newsbeam.core.fetch.discovery import Discovery, ListingInput, discover, with_validators
 from newsbeam.core.fetch.fetcher import Fetcher
@@ -29,7 +30,7 @@ from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.records.run import RunContext
 from newsbeam.records.schema import LISTINGS, SEEN
 from newsbeam.store import fs
-from newsbeam.store.state import listing_row, newest_validators, read_state, seen_row
+from newsbeam.store.state import listing_row, newest_validators, seen_row
 
 FETCH = "fetch"  # metrics namespace
 
@@ -102,35 +103,6 @@ class FetchByHost(beam.PTransform):
                 | "Fetch" >> beam.ParDo(_FetchByHost(self.settings, self.work)))
 
 
-def _not_seen(keyed: tuple) -> Iterator[PageInput]:
-    """Pages of one canonical URL, unless an earlier run ingested it."""
-    _, grouped = keyed
-    if grouped["seen"]:
-        Metrics.counter(FETCH, "skipped_ingested").inc(len(grouped["pages"]))
-        return
-    yield from grouped["pages"]
-
-
-class SkipIngested(beam.PTransform):
-    """Pages -> the pages whose canonical URL no earlier run ingested (joined with the
-    output's ``seen`` table, read when the pipeline runs: no worker holds it all)."""
-
-    def __init__(self, output: str):
-        super().__init__()
-        self.output = output
-
-    def expand(self, pages):
-        seen = (pages.pipeline
-                | "Output" >> beam.Create([self.output])
-                | "ReadSeen" >> beam.FlatMap(read_state, SEEN)
-                | "SeenUrls" >> beam.Map(lambda row: (row["url"], True)))
-        keyed = pages | "ByUrl" >> beam.Map(lambda page: (canonicalize_url(page.uri) or page.uri,
-                                                          page))
-        return ({"pages": keyed, "seen": seen}
-                | "Join" >> beam.CoGroupByKey()
-                | "Unseen" >> beam.FlatMap(_not_seen))
-
-
 def _listings(sources: tuple[SourceConfig, ...]) -> list[ListingInput]:
     listings = []
     for source in sources:
@@ -172,9 +144,7 @@ class ReadLiveSources(beam.PTransform):
         self.sources, self.settings, self.output, self.run = sources, settings, output, run
 
     def expand(self, pipeline):
-        validators = (pipeline
-                      | "Output" >> beam.Create([self.output])
-                      | "ReadValidators" >> beam.FlatMap(read_state, LISTINGS))
+        validators = pipeline | "ReadValidators" >> ReadState(self.output, LISTINGS)
         discovered, listing_rejects = (
             pipeline
             | "ListListings" >> beam.Create(_listings(self.sources))
@@ -192,7 +162,9 @@ class ReadLiveSources(beam.PTransform):
         documents, page_rejects = (
             (found, listed)
             | "AllPages" >> beam.Flatten()
-            | "SkipIngested" >> SkipIngested(self.output)
+            | "SkipIngested" >> SkipKnown(
+                self.output, SEEN, item_key=lambda page: canonicalize_url(page.uri) or page.uri,
+                row_key=lambda row: row["url"], counter=(FETCH, "skipped_ingested"))
             | "CountPages" >> beam.Map(count_input)
             | "FetchPages" >> FetchByHost(self.settings, fetch_page)
             | "Settle" >> ApplyStage("fetch", settle, self.run))

@@ -1,14 +1,15 @@
 """Rows -> Parquet files committed window by window (``store.commit``).
 
 Each bundle writes its rows per window into staged files; the staged files are grouped by
-window and each window's group is committed at once. A batch run has one window (the global
-one), so it commits once, after every bundle of every dataset has finished; a failed or
-killed run commits nothing. A streaming run commits each window as it closes, into the
-``ingest_date`` partition of the window's start.
+window and each window's group is committed at once, as one commit record. A batch run has
+one window (the global one), so it commits once, after every bundle of every dataset has
+finished; a failed or killed run commits nothing. A streaming run commits each window as it
+closes, with the ``ingest_date`` of the window's start.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from datetime import date
+from typing import Iterable, Iterator
 
 import apache_beam as beam
 import pyarrow as pa
@@ -16,8 +17,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import BoundedWindow, IntervalWindow
 
 from newsbeam.beam.stage import emit_in
+from newsbeam.records.schema import INGEST_DATE
 from newsbeam.store import layout
-from newsbeam.store.commit import StagedFile, commit, staged_file
+from newsbeam.store.commit import StagedFile, commit, placeholders, staged_file
 from newsbeam.store.parquet import write_parquet
 
 ROWS_PER_FILE = 500_000       # keeps files a size downstream engines split well
@@ -30,11 +32,11 @@ def window_tag(window: BoundedWindow) -> str:
     return ""
 
 
-def ingest_date_of(window: BoundedWindow, run_date: str) -> str:
-    """The ``ingest_date`` partition of a window's rows: the UTC day the window starts, or
-    for the global window (batch), the run's day."""
+def ingest_date_of(window: BoundedWindow, run_date: date) -> date:
+    """The ``ingest_date`` of a window's rows: the UTC day the window starts, or for the
+    global window (batch), the run's day."""
     if isinstance(window, IntervalWindow):
-        return f"{window.start.to_utc_datetime():%Y-%m-%d}"
+        return window.start.to_utc_datetime().date()
     return run_date
 
 
@@ -42,7 +44,7 @@ class _WriteStaged(beam.DoFn):
     """Buffers a bundle's rows per window and writes them to staged files; emits what it
     wrote, in the window the rows came from."""
 
-    def __init__(self, output: str, run_id: str, run_date: str, table: str,
+    def __init__(self, output: str, run_id: str, run_date: date, table: str,
                  schema: pa.Schema, state_dir: str | None):
         self.output, self.run_id, self.run_date = output, run_id, run_date
         self.table, self.schema, self.state_dir = table, schema, state_dir
@@ -63,13 +65,36 @@ class _WriteStaged(beam.DoFn):
                 yield emit_in(window, self._flush(window))
 
     def _flush(self, window: BoundedWindow) -> StagedFile:
-        final_dir = self.state_dir or layout.partition_dir(
-            self.output, self.table, ingest_date_of(window, self.run_date))
+        rows = self.rows.pop(window)
+        if self.state_dir:
+            final_dir = self.state_dir
+        else:  # datasets carry the day they were ingested
+            day = ingest_date_of(window, self.run_date)
+            final_dir = layout.partition_dir(self.output, self.table, day.isoformat())
+            rows = [{**row, INGEST_DATE.name: day} for row in rows]
         staged, final = staged_file(self.output, self.run_id, self.table, final_dir,
                                     window_tag(window))
-        rows = write_parquet(staged, self.schema, self.rows.pop(window))
+        rows = write_parquet(staged, self.schema, rows)
         self.rows_written.inc(rows)
         return StagedFile(self.table, staged, final, rows)
+
+
+class _Commit(beam.DoFn):
+    """One window's staged files -> one commit (with placeholders for datasets that have
+    no file yet)."""
+
+    def __init__(self, output: str, run_id: str, run_date: date,
+                 datasets: dict[str, pa.Schema]):
+        self.output, self.run_id, self.run_date, self.datasets = output, run_id, run_date, datasets
+
+    def process(self, keyed: tuple[None, Iterable[StagedFile]],
+                window=beam.DoFn.WindowParam) -> Iterator[StagedFile]:
+        staged = list(keyed[1])
+        staged += placeholders(self.output, self.run_id, ingest_date_of(window, self.run_date),
+                               self.datasets, {s.table for s in staged if s.rows})
+        tag = window_tag(window)
+        commit(self.output, f"{self.run_id}-{tag}" if tag else self.run_id, self.run_id, staged)
+        yield from staged
 
 
 class WriteDatasets(beam.PTransform):
@@ -80,7 +105,7 @@ class WriteDatasets(beam.PTransform):
     run state such as the dedup index must appear exactly when the datasets do.
     """
 
-    def __init__(self, output: str, run_id: str, run_date: str,
+    def __init__(self, output: str, run_id: str, run_date: date,
                  datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None):
         super().__init__()
         self.output, self.run_id, self.run_date = output, run_id, run_date
@@ -101,4 +126,5 @@ class WriteDatasets(beam.PTransform):
             | "AllStaged" >> beam.Flatten()
             | "ByWindow" >> beam.WithKeys(lambda _: None)
             | "GatherWindow" >> beam.GroupByKey()
-            | "Commit" >> beam.FlatMapTuple(lambda _, files: commit(files)))
+            | "Commit" >> beam.ParDo(_Commit(self.output, self.run_id, self.run_date,
+                                              self.datasets)))

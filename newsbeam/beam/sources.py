@@ -2,22 +2,26 @@
 
 Files are listed when the pipeline runs (a read step, not while the graph is built), so a
 pipeline that runs again or polls sees files that appeared since. Each file is read inside
-the pipeline, so a bad file becomes a reject.
+the pipeline, so a bad file becomes a reject. Runs are incremental: a file an earlier run
+read (same path, size and modification time, or same bytes; the ``files`` state table) is
+skipped and counted, not an input, unless the run reprocesses everything.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Iterator
 
 import apache_beam as beam
 
 from newsbeam.beam.fetch import ReadLiveSources
 from newsbeam.beam.stage import ApplyStage, count_input
+from newsbeam.beam.state import SkipKnown
 from newsbeam.config import LIVE_SOURCES, Config, FilesSource
-from newsbeam.core.files import FileInput, read_document
-from newsbeam.records.documents import RawDocument
+from newsbeam.core.files import FileInput, LoadedFile, load, to_raw_document
 from newsbeam.records.run import RunContext
+from newsbeam.records.schema import FILES
 from newsbeam.store import fs
+
+SOURCES = "sources"  # metrics namespace
 
 
 def list_files(source: FilesSource) -> Iterator[FileInput]:
@@ -28,31 +32,66 @@ def list_files(source: FilesSource) -> Iterator[FileInput]:
                         found[path].last_updated_in_seconds)
 
 
-def read_file(item: FileInput, max_bytes: int) -> RawDocument:
-    return read_document(item, fs.open_read, max_bytes)
+def load_file(item: FileInput, max_bytes: int) -> LoadedFile:
+    return load(item, fs.open_read, max_bytes)
+
+
+def files_row(loaded: LoadedFile, run: RunContext) -> dict:
+    item = loaded.item
+    return {"path": item.uri, "size": item.size, "mtime": item.mtime,
+            "sha256": loaded.sha256, "run_id": run.run_id}
+
+
+def _file_key(row: dict) -> str:
+    return FileInput("", row["path"], row["size"], row["mtime"]).key
+
+
+class ReadFiles(beam.PTransform):
+    """Files sources -> (documents, rejects, ``files`` state rows of the files read)."""
+
+    def __init__(self, sources: list[FilesSource], output: str, max_bytes: int,
+                 run: RunContext, reprocess: bool):
+        super().__init__()
+        self.sources, self.output, self.max_bytes = sources, output, max_bytes
+        self.run, self.reprocess = run, reprocess
+
+    def expand(self, pipeline):
+        listed = (pipeline
+                  | "Sources" >> beam.Create(self.sources)
+                  | "List" >> beam.FlatMap(list_files))
+        if not self.reprocess:
+            listed = listed | "SkipUnchanged" >> SkipKnown(
+                self.output, FILES, item_key=lambda item: item.key, row_key=_file_key,
+                counter=(SOURCES, "skipped_unchanged"))
+        loaded = (listed
+                  | "Spread" >> beam.Reshuffle()
+                  | "Load" >> beam.Map(load_file, max_bytes=self.max_bytes))
+        if not self.reprocess:
+            loaded = loaded | "SkipSameBytes" >> SkipKnown(
+                self.output, FILES, item_key=lambda loaded: loaded.sha256,
+                row_key=lambda row: row["sha256"], counter=(SOURCES, "skipped_same_bytes"))
+        documents, rejects = (loaded
+                              | "CountInputs" >> beam.Map(count_input)
+                              | "Read" >> ApplyStage("read", to_raw_document, self.run))
+        return documents, rejects, loaded | "FilesState" >> beam.Map(files_row, run=self.run)
 
 
 class ReadSources(beam.PTransform):
     """Config sources -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
-    rows of the feeds and sitemaps read (see ``store/state.py``)}."""
+    rows of the feeds and sitemaps read, "files": rows of the files read}."""
 
-    def __init__(self, config: Config, run: RunContext):
+    def __init__(self, config: Config, run: RunContext, reprocess: bool = False):
         super().__init__()
-        self.config, self.run = config, run
+        self.config, self.run, self.reprocess = config, run, reprocess
 
     def expand(self, pipeline):
         files_sources = [s for s in self.config.sources if isinstance(s, FilesSource)]
-        read = partial(read_file, max_bytes=self.config.limits.max_document_bytes)
-        documents, rejects = (
-            pipeline
-            | "FilesSources" >> beam.Create(files_sources)
-            | "ListFiles" >> beam.FlatMap(list_files)
-            | "CountInputs" >> beam.Map(count_input)
-            | "Spread" >> beam.Reshuffle()
-            | "ReadFiles" >> ApplyStage("read", read, self.run))
+        documents, rejects, files = pipeline | "Files" >> ReadFiles(
+            files_sources, self.config.output, self.config.limits.max_document_bytes,
+            self.run, self.reprocess)
         live_sources = tuple(s for s in self.config.sources if isinstance(s, LIVE_SOURCES))
         if not live_sources:
-            return {"documents": documents, "rejects": rejects,
+            return {"documents": documents, "rejects": rejects, "files": files,
                     "listings": pipeline | "NoListings" >> beam.Create([])}
         live = pipeline | "Live" >> ReadLiveSources(
             live_sources, self.config.fetch, self.config.output, self.run)
@@ -60,4 +99,5 @@ class ReadSources(beam.PTransform):
             "documents": (documents, live["documents"]) | "AllDocuments" >> beam.Flatten(),
             "rejects": (rejects, live["rejects"]) | "AllReadRejects" >> beam.Flatten(),
             "listings": live["listings"],
+            "files": files,
         }

@@ -1,6 +1,7 @@
-"""Command line: ``newsbeam run --config FILE [--output DIR] [Beam pipeline options]``.
+"""Command line: ``newsbeam run|compact|query|stats``.
 
-Parsing and printing only: the run itself is ``pipelines.batch.run``."""
+Parsing and printing only: the run itself is ``pipelines.batch.run``, the store commands are
+in ``cli/store_commands.py``."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,7 @@ import logging
 import sys
 
 from newsbeam import __version__
+from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.summary import format_summary
 
 DESCRIPTION = """\
@@ -24,13 +26,15 @@ available, otherwise directly on the in-process FnApiRunner the DirectRunner fal
 offline (saving its failed download attempt).
 
 Output (under --output or the config's 'output'):
-  articles/ingest_date=YYYY-MM-DD/*.parquet    one row per kept article
-  duplicates/ingest_date=YYYY-MM-DD/*.parquet  one row per dropped copy, naming the kept one
-  rejects/ingest_date=YYYY-MM-DD/*.parquet     one row per bad input: stage, reason, error
-  _runs/<run_id>.json                          the run manifest: config, counts, timings
+  articles/YYYY-MM-DD/*.parquet      one row per kept article (ingest_date is a column)
+  duplicates/YYYY-MM-DD/*.parquet    one row per dropped copy, naming the kept one
+  rejects/YYYY-MM-DD/*.parquet       one row per bad input: stage, reason, error
+  _runs/<run_id>.json                the run manifest: config, counts, timings
+  _log/, _state/, _lock/             commit records, state kept across runs, the lock
 
 Exit status: 0 when the run finished (even with rejects), 2 for a bad config or
-option, 1 when the pipeline failed."""
+option, 1 when the pipeline failed, 75 when another run holds the output (skip this one:
+it committed nothing and changed nothing)."""
 
 
 class _DropBeamImportNoise(logging.Filter):
@@ -62,8 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="YAML run config (see configs/fixtures.yaml)")
     run.add_argument("--output", metavar="DIR",
                      help="output directory; overrides the config's 'output'")
+    run.add_argument("--reprocess", action="store_true",
+                     help="read every file again, also those earlier runs read unchanged")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="log progress, including Beam's own messages")
+    add_store_commands(commands)
     return parser
 
 
@@ -90,9 +97,13 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
               file=sys.stderr)
         return 2
     from newsbeam.pipelines import batch
+    from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
     try:
-        manifest = batch.run(config, beam_args)
+        manifest = batch.run(config, beam_args, reprocess=args.reprocess)
+    except Locked as err:
+        print(f"newsbeam: skipped: {err}", file=sys.stderr)
+        return LOCKED_EXIT_CODE
     except KeyboardInterrupt:
         print("newsbeam: interrupted; nothing was committed", file=sys.stderr)
         return 130
@@ -113,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args, beam_args)
+    if beam_args:
+        print(f"newsbeam: unknown option {beam_args[0]} (see 'newsbeam {args.command} --help')",
+              file=sys.stderr)
+        return 2
+    if args.command in STORE_COMMANDS:
+        return STORE_COMMANDS[args.command](args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

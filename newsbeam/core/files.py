@@ -1,14 +1,18 @@
-"""A listed file -> RawDocument: type from the name, bytes bounded, gzip inflated.
+"""A listed file -> its bytes -> RawDocument: type from the name, bytes bounded, gzip
+inflated.
 
 ``.txt`` (headline line + body) and ``.html``/``.htm`` files, each optionally gzipped.
 Empty, unreadable, oversized, corrupt-gzip or wrongly-typed files are refused with their
-reason. The file is opened by the caller's ``open_file`` (Beam's FileSystems in a
-pipeline), so it may live on any filesystem.
+reason. Loading never raises: a file that cannot be read is a ``LoadedFile`` with a reason,
+so a run can record it and ``to_raw_document`` turns it into a reject. The file is opened
+by the caller's ``open_file`` (Beam's FileSystems in a pipeline), so it may live on any
+filesystem.
 """
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import zlib
 from datetime import datetime, timezone
@@ -27,6 +31,33 @@ class FileInput:
     uri: str          # absolute path or URI
     size: int         # bytes on disk
     mtime: float      # modification time, seconds since the epoch
+
+    @property
+    def key(self) -> str:
+        """Same path, size and modification time: the same file as far as a listing tells."""
+        return f"{self.uri}\0{self.size}\0{self.mtime!r}"
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedFile:
+    """A file's (decompressed) bytes, or why it could not be read."""
+
+    item: FileInput
+    body: bytes | None = None
+    reason: str | None = None
+    detail: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.item.source
+
+    @property
+    def uri(self) -> str:
+        return self.item.uri
+
+    @property
+    def sha256(self) -> str | None:
+        return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
 
 
 def media_type_of(path: str) -> str:
@@ -50,9 +81,8 @@ def _read_bounded(item: FileInput, handle: BinaryIO, max_bytes: int) -> bytes:
     return body
 
 
-def read_document(item: FileInput, open_file: Callable[[str], BinaryIO],
-                  max_bytes: int) -> RawDocument:
-    media_type = media_type_of(item.uri)
+def _read(item: FileInput, open_file: Callable[[str], BinaryIO], max_bytes: int) -> bytes:
+    media_type_of(item.uri)  # a wrong type is refused before any reading
     try:
         with open_file(item.uri) as handle:
             body = _read_bounded(item, handle, max_bytes)
@@ -62,6 +92,27 @@ def read_document(item: FileInput, open_file: Callable[[str], BinaryIO],
         raise Rejected("unreadable", f"{type(err).__name__}: {err.strerror or err}") from None
     if not body.strip():
         raise Rejected("empty", "file is empty" if not body else "file holds only whitespace")
+    return body
+
+
+def load(item: FileInput, open_file: Callable[[str], BinaryIO], max_bytes: int) -> LoadedFile:
+    try:
+        return LoadedFile(item, _read(item, open_file, max_bytes))
+    except Rejected as refusal:
+        return LoadedFile(item, reason=refusal.reason, detail=refusal.detail)
+
+
+def to_raw_document(loaded: LoadedFile) -> RawDocument:
+    """The read stage: the document, or the reason the file could not be read."""
+    if loaded.reason is not None:
+        raise Rejected(loaded.reason, loaded.detail)
+    item = loaded.item
     return RawDocument(
-        source=item.source, uri=item.uri, body=body, media_type=media_type,
+        source=item.source, uri=item.uri, body=loaded.body, media_type=media_type_of(item.uri),
         fetched_at=datetime.fromtimestamp(item.mtime, tz=timezone.utc))
+
+
+def read_document(item: FileInput, open_file: Callable[[str], BinaryIO],
+                  max_bytes: int) -> RawDocument:
+    """Load and read one file in one call (raises ``Rejected``)."""
+    return to_raw_document(load(item, open_file, max_bytes))

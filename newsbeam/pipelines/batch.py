@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.beam.dedup.batch import BatchDedup
@@ -20,14 +21,20 @@ from newsbeam.config import Config
 from newsbeam.pipelines.preflight import preflight
 from newsbeam.pipelines.runner import new_run, pipeline_options, utc_now
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DATASETS, STATE_TABLES
+from newsbeam.records.schema import DATASETS, FILES, STATE_TABLES
+from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
 from newsbeam.store.commit import drop_staging
+from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
+from newsbeam.store.lock import acquire
+from newsbeam.store.recover import recover
+from newsbeam.store.state import prepare_index
 
 
-def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext):
+def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
+                   reprocess: bool = False):
     """The whole batch graph on ``pipeline``; returns the committed files' PCollection."""
-    read = pipeline | "Read" >> ReadSources(config, run)
+    read = pipeline | "Read" >> ReadSources(config, run, reprocess)
     dedup = BatchDedup(config.dedup, config.output if config.dedup.cross_run else None)
     outputs = read["documents"] | "Process" >> ProcessDocuments(
         run, dedup, config.limits.min_words,
@@ -37,21 +44,34 @@ def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext):
     # Fetch state commits with the datasets: a failed run remembers nothing.
     fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
                    | "FetchState" >> RecordFetchState())
-    return {**outputs, **fetch_state} | "Write" >> WriteDatasets(
+    return {**outputs, **fetch_state, FILES: read["files"]} | "Write" >> WriteDatasets(
         config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES)
 
 
-def run(config: Config, beam_args: list[str] | None = None) -> dict:
-    """Run the batch pipeline to completion; returns the manifest it wrote."""
+def run(config: Config, beam_args: list[str] | None = None, reprocess: bool = False) -> dict:
+    """Run the batch pipeline to completion; returns the manifest it wrote.
+
+    Raises ConfigError before anything runs, and ``store.lock.Locked`` at once when another
+    run holds the output.
+    """
     beam_args = list(beam_args or [])
-    preflight(config)  # a ConfigError before anything runs
-    run = new_run()
     options = pipeline_options(beam_args)
+    FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
+    preflight(config)
+    with acquire(config.output, "newsbeam run"):
+        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+        if config.dedup.cross_run:
+            prepare_index(config.output, config.dedup.near)
+        return _run_locked(config, options, beam_args, reprocess)
+
+
+def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) -> dict:
+    run = new_run()
     runner = options.view_as(StandardOptions).runner
     status, error, result = "succeeded", None, None
     try:
         pipeline = beam.Pipeline(options=options)
-        build_pipeline(pipeline, config, run)
+        build_pipeline(pipeline, config, run, reprocess)
         result = pipeline.run()
         result.wait_until_finish()
     except BaseException as err:  # record the failure, re-raise
@@ -66,7 +86,9 @@ def run(config: Config, beam_args: list[str] | None = None) -> dict:
             run_id=run.run_id, config=config, started_at=run.started_at,
             finished_at=utc_now(), runner=runner, beam_args=beam_args,
             status=status, metrics=metrics, counts=counts, error=error)
+        manifest["reprocess"] = reprocess
         manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
+        faults.reached("manifest_written")
     return manifest
 
 

@@ -4,14 +4,15 @@ ConfigError (one line, exit 2) instead of a failed run.
 - every path (output, file globs, URL lists) is one Beam has a filesystem for: a ``gs://``
   output without ``apache-beam[gcp]`` is refused, never written to a local ``gs:`` folder;
 - every files glob matches a file, every URL list exists and holds only http(s) URLs;
-- an existing dedup index was built with this config's near-dup parameters.
+- the output is not one an older newsbeam wrote without a commit log.
+(The dedup index's parameters are checked once the run holds the output's lock.)
 """
 from __future__ import annotations
 
 from newsbeam.config import Config, ConfigError, FilesSource, UrlsSource, check_http_url
 from newsbeam.core.fetch.pages import parse_url_list
-from newsbeam.store import fs
-from newsbeam.store.state import prepare_index
+from newsbeam.records.schema import DATASETS
+from newsbeam.store import fs, layout
 
 
 def _check_filesystem(path: str, where: str) -> None:
@@ -41,9 +42,15 @@ def check_sources(config: Config) -> None:
                 check_http_url(url, where)
 
 
+def check_output(output: str) -> None:
+    _check_filesystem(output, "output")
+    if not fs.exists(layout.log_dir(output)) and any(
+            fs.match(layout.dataset_files_pattern(output, name)) for name in DATASETS):
+        raise ConfigError(f"output: {output} was written by newsbeam < 0.2 (no _log/ commit "
+                          "log); use a new output directory")
+
+
 def preflight(config: Config) -> None:
     """Raise ConfigError for the first thing that would make the run fail."""
-    _check_filesystem(config.output, "output")
+    check_output(config.output)
     check_sources(config)
-    if config.dedup.cross_run:
-        prepare_index(config.output, config.dedup.near)

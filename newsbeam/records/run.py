@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -11,6 +11,6 @@ class RunContext:
     started_at: datetime  # UTC
 
     @property
-    def ingest_date(self) -> str:
-        """The ``ingest_date`` partition of a batch run's rows: the UTC day it started."""
-        return self.started_at.strftime("%Y-%m-%d")
+    def ingest_date(self) -> date:
+        """The ``ingest_date`` of a batch run's rows: the UTC day it started."""
+        return self.started_at.date()

@@ -1,43 +1,67 @@
-"""Staged files -> committed files: the step that makes a run's output appear.
+"""Staged files -> one commit: the step that makes a run's (or a window's) output appear.
 
-Writers put their files under ``_staging/<run_id>/`` (readers never look there); once every
-file of a window (a batch run has one) is complete, ``commit`` renames them into their final
-folders. Files of retried bundles that were never reported are never committed; the run
-drops its staging folder when it ends (``drop_staging``), whether it succeeded or not.
+Writers put their files under ``_staging/<run_id>/`` (readers never look there). Once every
+file of a window (a batch run has one) is complete, ``commit`` writes the commit record that
+names them all (the commit point, ``store.log``) and rolls it forward. Files of retried
+bundles that no record names are never committed; the run drops its staging folder when it
+ends, and a crashed run's is dropped by the next writer.
 """
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 import uuid
-from typing import Iterable, Iterator
+from datetime import date
+from typing import Iterable
 
-from newsbeam.store import fs, layout
+import pyarrow as pa
+
+from newsbeam.store import faults, fs, layout, log
+from newsbeam.store.parquet import write_parquet
 
 
 @dataclasses.dataclass(frozen=True)
 class StagedFile:
-    dataset: str        # dataset or state table name
+    table: str          # dataset or state table name
     staged_path: str
     final_path: str
     rows: int
 
 
-def staged_file(output: str, run_id: str, dataset: str, final_dir: str,
+def staged_file(output: str, run_id: str, table: str, final_dir: str,
                 tag: str = "") -> tuple[str, str]:
-    """(staged path, final path) for a new file of ``dataset``; ``tag`` names its window."""
+    """(staged path, final path) for a new file of ``table``; ``tag`` names its window."""
     name = f"{run_id}-{tag + '-' if tag else ''}{uuid.uuid4().hex[:12]}.parquet"
-    return fs.join(layout.staging_dir(output, run_id), dataset, name), fs.join(final_dir, name)
+    return fs.join(layout.staging_dir(output, run_id), table, name), fs.join(final_dir, name)
 
 
-def commit(staged_files: Iterable[StagedFile]) -> Iterator[StagedFile]:
-    """Move every staged file into its final folder, yielding each."""
-    staged_files = sorted(staged_files, key=lambda s: s.final_path)
-    for folder in sorted({posixpath.dirname(s.final_path) for s in staged_files}):
-        fs.ensure_dir(folder)
-    for staged in staged_files:
-        fs.rename(staged.staged_path, staged.final_path)
-        yield staged
+def placeholders(output: str, run_id: str, ingest_date: date,
+                 datasets: dict[str, pa.Schema], present: set[str]) -> list[StagedFile]:
+    """A zero-row file for each dataset that has no file yet and gets none now: every
+    dataset folder exists, with its schema, from the first commit on (readers never trip
+    on a missing folder)."""
+    empty = []
+    for name, schema in datasets.items():
+        if name in present or fs.match(layout.dataset_files_pattern(output, name)):
+            continue
+        staged, final = staged_file(output, run_id, name,
+                                    layout.partition_dir(output, name, ingest_date.isoformat()))
+        write_parquet(staged, schema, [])
+        empty.append(StagedFile(name, staged, final, 0))
+    return empty
+
+
+def commit(output: str, commit_id: str, run_id: str,
+           staged_files: Iterable[StagedFile]) -> log.CommitRecord:
+    """Commit ``staged_files`` as one change: write the record, then move them into place."""
+    faults.reached("staged")
+    record = log.CommitRecord(
+        commit_id=commit_id, kind="run", run_id=run_id, created_at=log.now_iso(),
+        adds=tuple(log.FileEntry(s.table, layout.relative(output, s.final_path),
+                                 layout.relative(output, s.staged_path), s.rows)
+                   for s in sorted(staged_files, key=lambda s: s.final_path)))
+    log.write_record(output, record)
+    log.apply(output, record)
+    return record
 
 
 def drop_staging(output: str, run_id: str) -> None:

@@ -81,3 +81,10 @@ def rename(source: str, destination: str) -> None:
 def delete(path: str) -> None:
     if FileSystems.exists(path):
         FileSystems.delete([path])
+
+
+def delete_all(paths: list[str]) -> None:
+    """Delete the files that still exist (a repeated delete is not an error)."""
+    present = [p for p in paths if FileSystems.exists(p)]
+    if present:
+        FileSystems.delete(present)

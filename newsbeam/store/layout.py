@@ -1,22 +1,30 @@
 """Where everything lives under an output directory: the one module that knows the layout.
 
-    <output>/<dataset>/ingest_date=YYYY-MM-DD/<run_id>-<part>.parquet   articles, duplicates, rejects
-    <output>/_runs/<run_id>.json                                       run manifests
-    <output>/_state/<table>/<run_id>-<part>.parquet                     state tables (dedup index,
-                                                                        seen URLs, feed validators)
-    <output>/_state/dedup_index/params.json                             near-dup parameters
-    <output>/_staging/<run_id>/                                         a run's files before commit
+    <output>/<dataset>/YYYY-MM-DD/<run_id>-<part>.parquet   articles, duplicates, rejects, by
+                                                          ingest_date (also a column)
+    <output>/_runs/<run_id>.json                          run manifests
+    <output>/_state/<table>/<run_id>-<part>.parquet        state tables (dedup index, seen
+                                                          URLs, feed validators, files read)
+    <output>/_state/dedup_index/params.json                near-dup parameters
+    <output>/_staging/<run_id>/                            a run's files before commit
+    <output>/_log/                                         commit records (store/log.py)
+    <output>/_lock/                                        who writes now (store/lock.py)
+
+Day folders are plain ``YYYY-MM-DD`` rather than Hive's ``ingest_date=YYYY-MM-DD``: the
+column is in the files, typed ``date32``, and a Hive folder name would make readers infer a
+second, differently typed ``ingest_date`` (pyarrow and pandas then fail to merge them).
 
 Folders starting with ``_`` are outside the datasets' globs and ignored by pyarrow.
 """
 from __future__ import annotations
 
-from newsbeam.records.schema import PARTITION_COLUMN
 from newsbeam.store.fs import join
 
 STAGING_DIR = "_staging"
 RUNS_DIR = "_runs"
 STATE_DIR = "_state"
+LOG_DIR = "_log"
+LOCK_DIR = "_lock"
 PARAMS_FILE = "params.json"
 
 
@@ -25,11 +33,11 @@ def dataset_dir(output: str, dataset: str) -> str:
 
 
 def partition_dir(output: str, dataset: str, ingest_date: str) -> str:
-    return join(output, dataset, f"{PARTITION_COLUMN}={ingest_date}")
+    return join(output, dataset, ingest_date)
 
 
-def run_files_pattern(output: str, dataset: str, run_id: str) -> str:
-    return join(output, dataset, f"{PARTITION_COLUMN}=*", f"{run_id}-*.parquet")
+def dataset_files_pattern(output: str, dataset: str) -> str:
+    return join(output, dataset, "*", "*.parquet")
 
 
 def staging_dir(output: str, run_id: str) -> str:
@@ -54,6 +62,18 @@ def state_files_pattern(output: str, table: str) -> str:
 
 def params_path(output: str, table: str) -> str:
     return join(state_dir(output, table), PARAMS_FILE)
+
+
+def log_dir(output: str) -> str:
+    return join(output, LOG_DIR)
+
+
+def log_path(output: str, name: str) -> str:
+    return join(output, LOG_DIR, name)
+
+
+def lock_dir(output: str) -> str:
+    return join(output, LOCK_DIR)
 
 
 def relative(output: str, path: str) -> str:

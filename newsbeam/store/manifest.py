@@ -1,7 +1,9 @@
 """The run manifest ``_runs/<run_id>.json``: what a run read, wrote, rejected and how long it took.
 
-Counts of written rows come from the committed Parquet files themselves (their footers and
-the small reason columns), not from metrics, so the manifest states what is on disk.
+Counts of written rows come from the run's committed files (listed by its commit records;
+read from their footers and small reason columns), not from metrics, so the manifest states
+what is on disk. The manifest is part of the run's commit: a run killed after its commit
+record but before its manifest gets a ``recovered`` manifest from the next writer.
 """
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ from typing import Any
 from newsbeam import __version__
 from newsbeam.records.schema import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
+from newsbeam.store.log import CommitRecord, LogState, read_log
 from newsbeam.store.parquet import read_table, row_count
 
 
-def run_files(output: str, dataset: str, run_id: str) -> list[str]:
-    return fs.match_paths(layout.run_files_pattern(output, dataset, run_id))
+def run_files(output: str, dataset: str, run_id: str, log: LogState | None = None) -> list[str]:
+    """The files of ``dataset`` the run's commits added."""
+    log = log or read_log(output)
+    return sorted(fs.join(output, e.final) for r in log.records
+                  if r.run_id == run_id and r.kind == "run" and r.commit_id in log.applied
+                  for e in r.adds if e.table == dataset)
 
 
 # The small columns the manifest breaks counts down by, per dataset.
@@ -28,7 +35,8 @@ def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
     """Rows per dataset, rejects by stage:reason and duplicates by method, for one run."""
     rows = dict.fromkeys(DATASETS, 0)
     breakdown = {name: collections.Counter() for name in _BREAKDOWN_COLUMNS}
-    files = {name: run_files(output, name, run_id) for name in DATASETS}
+    log = read_log(output)
+    files = {name: run_files(output, name, run_id, log) for name in DATASETS}
     for name, paths in files.items():
         for path in paths:
             if name in breakdown:
@@ -86,3 +94,19 @@ def write_manifest(output: str, manifest: dict) -> str:
     final = layout.manifest_path(output, manifest["run_id"])
     fs.write_atomically(final, json.dumps(manifest, indent=2, default=str).encode())
     return final
+
+
+def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) -> dict:
+    """The manifest of a run that committed but died before writing its own: what its
+    commit records say (inputs are its rows: a committed run accounts for every input)."""
+    counts = dataset_counts(output, run_id)
+    rows = counts["rows"]
+    return {"run_id": run_id, "status": "succeeded", "recovered": True,
+            "newsbeam_version": __version__, "schema_version": SCHEMA_VERSION,
+            "started_at": None, "finished_at": min(r.created_at for r in records),
+            "wall_seconds": None, "output": output,
+            "counts": {"inputs": sum(rows.values()), **rows}, "balanced": True,
+            "rejects_by_reason": counts["rejects_by_reason"],
+            "duplicates_by_method": counts["duplicates_by_method"], "files": counts["files"],
+            "note": "written by recovery: the run committed but was stopped before its "
+                    "manifest; timings and metrics are lost"}

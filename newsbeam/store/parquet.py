@@ -26,6 +26,13 @@ def write_parquet(path: str, schema: pa.Schema, rows: Iterable[dict]) -> int:
     return count
 
 
+def write_table(path: str, table: pa.Table) -> int:
+    """Write an Arrow table to one Parquet file in bounded row groups; returns its rows."""
+    with fs.create(path) as handle:
+        pq.write_table(table, handle, row_group_size=ROWS_PER_ROW_GROUP, compression="zstd")
+    return table.num_rows
+
+
 def iter_rows(path: str, columns: list[str] | None = None) -> Iterator[dict]:
     """The rows of one Parquet file as dicts, a row group's worth at a time."""
     with fs.open_read(path) as handle:

@@ -75,8 +75,14 @@ def test_second_run_folds_copies_of_first_run_articles(tmp_path, samples_dir):
     later = tmp_path / "later"
     later.mkdir()
     (later / "copy.html").write_text(syndicated_copy(3), encoding="utf-8")
-    (later / SAMPLES[1].name).write_bytes(SAMPLES[1].read_bytes())  # the very same text again
+    # the same text with other spacing (other bytes): a content duplicate of the first run's
+    (later / SAMPLES[1].name).write_bytes(SAMPLES[1].read_bytes() + b"\n\n")
+    # the very same bytes under another name: read before, so skipped (not an input)
+    (later / "again.txt").write_bytes(SAMPLES[2].read_bytes())
     assert run(tmp_path, later) == 0
+    manifest = json.loads(max((output / "_runs").glob("*.json")).read_text())
+    assert manifest["counts"]["inputs"] == 2
+    assert manifest["metrics"]["sources:skipped_same_bytes"] == 1
     articles = read_dataset(output, "articles")
     assert len(articles) == 5  # nothing re-emitted, nothing new
     by_input = {pathlib.Path(d["input"]).name: d for d in read_dataset(output, "duplicates")}

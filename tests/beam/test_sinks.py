@@ -25,13 +25,14 @@ def rejects(n: int) -> list[dict]:
             for i in range(n)]
 
 
-def test_committed_files_land_in_hive_partitions_and_leave_staging(tmp_path):
+def test_committed_files_land_in_day_folders_with_their_ingest_date(tmp_path):
     with test_pipeline.TestPipeline(runner="FnApiRunner") as p:
         rows = p | beam.Create(rejects(3))
         _ = {"rejects": rows} | WriteDatasets(str(tmp_path), RUN.run_id, RUN.ingest_date, DATASETS)
     (written,) = (tmp_path / "rejects").rglob("*.parquet")
-    assert written.parent.name == "ingest_date=2026-01-02" and written.name.startswith("r1-")
-    assert pq.read_table(written).num_rows == 3
+    assert written.parent.name == "2026-01-02" and written.name.startswith("r1-")
+    table = pq.read_table(written)
+    assert table.num_rows == 3 and set(table.column("ingest_date").to_pylist()) == {RUN.ingest_date}
     assert not [p for p in (tmp_path / "_staging").rglob("*") if p.is_file()]
 
 
@@ -58,5 +59,5 @@ def test_each_window_commits_into_the_partition_of_its_start(tmp_path):
         _ = {"rejects": rows} | WriteDatasets(str(tmp_path), RUN.run_id, RUN.ingest_date, DATASETS)
     files = sorted((tmp_path / "rejects").rglob("*.parquet"))
     assert [(f.parent.name, f.name[:19], pq.read_table(f).num_rows) for f in files] == [
-        ("ingest_date=2026-03-01", "r1-w20260301T235500", 2),
-        ("ingest_date=2026-03-02", "r1-w20260302T000000", 1)]
+        ("2026-03-01", "r1-w20260301T235500", 2),
+        ("2026-03-02", "r1-w20260302T000000", 1)]

@@ -170,7 +170,7 @@ def test_runs_with_other_worker_counts_and_input_order_give_identical_rows(sampl
 
 
 def test_a_failed_run_exits_1_leaves_no_files_and_records_why(tmp_path, monkeypatch, capsys):
-    def fail(staged_files):
+    def fail(*args):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("newsbeam.beam.sinks.commit", fail)

@@ -1,5 +1,5 @@
 """Parquet through Beam's FileSystems: row groups bounded, the schema kept, rows read back."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pyarrow.parquet as pq
 
@@ -11,7 +11,8 @@ WHEN = datetime(2026, 1, 2, tzinfo=timezone.utc)
 
 def rejects(n: int) -> list[dict]:
     return [{"input": f"/in/{i}", "source": "s", "stage": "read", "reason": "empty",
-             "error": None, "rejected_at": WHEN, "run_id": "r1", "schema_version": 1}
+             "error": None, "rejected_at": WHEN, "run_id": "r1", "schema_version": 2,
+             "ingest_date": date(2026, 1, 2)}
             for i in range(n)]
 
 

@@ -1,0 +1,132 @@
+"""``newsbeam compact``, ``query`` and ``stats``: commands over an output directory."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)B?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 128MB, 1GB or 500KB")
+    return int(float(match[1]) * _UNITS[match[2].upper()])
+
+
+def add_store_commands(commands) -> None:
+    compact = commands.add_parser(
+        "compact", help="rewrite small files into few large sorted ones, fold state",
+        description="Rewrite each day's small files of every dataset into few large files "
+                    "sorted by published_at (articles), fold each state table into one file "
+                    "and drop seen URLs and index entries past --retention-days. One atomic "
+                    "commit: readers see the old files or the new ones, never a mix; replaced "
+                    "files stay readable for --grace-seconds. Exit 75 when a run holds the "
+                    "output.")
+    compact.add_argument("--output", required=True, metavar="DIR")
+    compact.add_argument("--target-size", type=parse_size, default="128MB", metavar="SIZE",
+                         help="largest file to write (default 128MB)")
+    compact.add_argument("--retention-days", type=float, metavar="DAYS",
+                         help="forget seen URLs and dedup-index entries older than this")
+    compact.add_argument("--grace-seconds", type=float, default=60.0, metavar="S",
+                         help="keep replaced files this long for readers that listed them "
+                              "(default 60)")
+    query = commands.add_parser(
+        "query", help="run SQL (DuckDB) over an output's committed data",
+        description="Run one SQL statement with DuckDB over views articles, duplicates, "
+                    "rejects (committed data only) and runs (the run manifests).")
+    query.add_argument("--output", required=True, metavar="DIR")
+    query.add_argument("sql", help='e.g. "select source, count(*) from articles group by 1"')
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    query.add_argument("--to", metavar="FILE", help="write the result here (parquet needs it)")
+    stats = commands.add_parser(
+        "stats", help="articles per source and day, duplicate rate, rejects, last runs")
+    stats.add_argument("--output", required=True, metavar="DIR")
+
+
+def _compact(args) -> int:
+    from newsbeam.store.compact import CompactionError, compact
+    from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
+
+    try:
+        done = compact(args.output, args.target_size, args.grace_seconds, args.retention_days)
+    except Locked as err:
+        print(f"newsbeam: skipped: {err}", file=sys.stderr)
+        return LOCKED_EXIT_CODE
+    except CompactionError as err:
+        print(f"newsbeam: compaction refused: {err}", file=sys.stderr)
+        return 1
+    if not done.files_before:
+        print(f"newsbeam compact: nothing to do in {args.output}")
+        return 0
+    print(f"newsbeam compact {done.commit_id}")
+    for name in done.files_before:
+        expired = f", {done.expired[name]} folded or expired" if done.expired.get(name) else ""
+        print(f"  {name:<12} {done.files_before[name]:>6} files -> "
+              f"{done.files_after.get(name, 0):>4}  ({done.rows.get(name, 0)} rows{expired})")
+    return 0
+
+
+def _connect(output: str):
+    from newsbeam.store.read import connect
+    return connect(output)
+
+
+def _query(args) -> int:
+    import duckdb
+
+    if args.format == "parquet" and not args.to:
+        print("newsbeam: --format parquet needs --to FILE", file=sys.stderr)
+        return 2
+    try:
+        relation = _connect(args.output).sql(args.sql)
+    except (duckdb.Error, ValueError) as err:
+        print(f"newsbeam: query failed: {' '.join(str(err).split())[:500]}", file=sys.stderr)
+        return 2
+    if relation is None:
+        return 0
+    if args.format == "table" and not args.to:
+        relation.show(max_width=200, max_rows=1000)
+        return 0
+    table = relation.arrow()
+    if hasattr(table, "read_all"):  # DuckDB 1.4+ hands back a reader
+        table = table.read_all()
+    if args.format == "parquet":
+        import pyarrow.parquet as pq
+        pq.write_table(table, args.to)
+        return 0
+    text = _as_text(table, args.format)
+    if args.to:
+        with open(args.to, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _as_text(table, fmt: str) -> str:
+    if fmt == "json":
+        return "".join(json.dumps(row, default=str) + "\n" for row in table.to_pylist())
+    import io
+
+    import pyarrow.csv as pacsv
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer)
+    return buffer.getvalue().decode()
+
+
+def _stats(args) -> int:
+    from newsbeam.store.read import STATS_QUERIES
+
+    con = _connect(args.output)
+    print(f"newsbeam stats {args.output}")
+    for title, sql in STATS_QUERIES.items():
+        print(f"\n{title}")
+        con.sql(sql).show(max_width=200)
+    return 0
+
+
+STORE_COMMANDS = {"compact": _compact, "query": _query, "stats": _stats}

@@ -1,0 +1,152 @@
+"""The commit log: the one commit point of every change to an output directory.
+
+    <output>/_log/<commit_id>.json       a commit record: the files it adds (staged -> final
+                                         path, with their dataset and rows) and removes
+    <output>/_log/<commit_id>.applied    every add is in place, every state file removed
+    <output>/_log/<commit_id>.vacuumed   (compactions) the dataset files it replaced are gone
+
+A change is committed the moment its record exists: the record is written whole (a
+temporary file renamed locally, a single PUT on object stores) after every file it names
+is complete in ``_staging/``. Everything after that is roll-forward, idempotent, and
+finished by whoever comes next (``recover``): the writer itself, the next run, compaction
+or a reader. Staged files no record names belong to a run that never committed: the next
+writer deletes them (roll-back). So after a crash at any instant, an output is as before
+the change or, once recovered, as after it: never in between.
+
+Readers that go through newsbeam see a snapshot: the files of applied records, minus those
+applied compactions replaced (``live_files``). Plain globs over the dataset folders see
+every file in place: the same rows once no commit is half-applied, i.e. after any newsbeam
+command has run recovery; during a compaction's grace period (see ``store.compact``) they
+see the replaced files too.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from typing import Iterable
+
+from newsbeam.records.schema import STATE_TABLES
+from newsbeam.store import faults, fs, layout
+
+
+@dataclasses.dataclass(frozen=True)
+class FileEntry:
+    table: str                 # dataset or state table
+    final: str                 # path relative to the output directory
+    staged: str | None = None  # relative path under _staging/ (None: nothing to move)
+    rows: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitRecord:
+    commit_id: str             # <run_id>[-<window>] or compact-<time>
+    kind: str                  # "run" or "compact"
+    run_id: str
+    created_at: str            # ISO-8601 UTC
+    adds: tuple[FileEntry, ...] = ()
+    removes: tuple[FileEntry, ...] = ()
+
+    def to_json(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self), indent=1).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "CommitRecord":
+        raw = json.loads(data)
+        return cls(**{**raw, "adds": tuple(FileEntry(**a) for a in raw["adds"]),
+                      "removes": tuple(FileEntry(**r) for r in raw["removes"])})
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromisoformat(self.created_at)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _marker(output: str, commit_id: str, state: str) -> str:
+    return layout.log_path(output, f"{commit_id}.{state}")
+
+
+def write_record(output: str, record: CommitRecord) -> None:
+    """The commit point: after this, the change happens whatever crashes."""
+    fs.ensure_dir(layout.log_dir(output))
+    fs.write_atomically(layout.log_path(output, f"{record.commit_id}.json"), record.to_json())
+    faults.reached("record_written")
+
+
+def apply(output: str, record: CommitRecord) -> None:
+    """Roll a committed record forward: move its staged files into place, delete the state
+    files it replaces, and mark it applied. Safe to repeat after a crash at any point."""
+    moved = 0
+    for entry in record.adds:
+        final = fs.join(output, entry.final)
+        if entry.staged and not fs.exists(final):
+            staged = fs.join(output, entry.staged)
+            fs.ensure_dir(final.rsplit("/", 1)[0])
+            fs.rename(staged, final)
+            moved += 1
+            if moved == 1:
+                faults.reached("first_rename")
+    faults.reached("renamed")
+    # Runs read state files by listing them: replaced ones go now (runs hold the lock, so
+    # none is reading). Replaced dataset files wait for ``vacuum``: readers may hold them.
+    fs.delete_all([fs.join(output, e.final) for e in record.removes if e.table in STATE_TABLES])
+    fs.write_atomically(_marker(output, record.commit_id, "applied"), b"")
+    faults.reached("applied" if record.kind == "run" else "compact_applied")
+
+
+def vacuum(output: str, record: CommitRecord) -> None:
+    """Delete the dataset files a compaction replaced (after its grace period)."""
+    fs.delete_all([fs.join(output, e.final) for e in record.removes])
+    fs.write_atomically(_marker(output, record.commit_id, "vacuumed"), b"")
+
+
+@dataclasses.dataclass
+class LogState:
+    records: list[CommitRecord]
+    applied: set[str]
+    vacuumed: set[str]
+
+    def pending(self) -> list[CommitRecord]:
+        return [r for r in self.records if r.commit_id not in self.applied]
+
+    def unvacuumed(self) -> list[CommitRecord]:
+        return [r for r in self.records if r.removes and r.commit_id in self.applied
+                and r.commit_id not in self.vacuumed]
+
+
+def read_log(output: str) -> LogState:
+    names = [p.rsplit("/", 1)[1] for p in fs.match_paths(layout.log_path(output, "*"))]
+    records = [CommitRecord.from_json(fs.read_bytes(layout.log_path(output, n)))
+               for n in names if n.endswith(".json")]
+    records.sort(key=lambda r: (r.created_at, r.commit_id))
+    marked = {state: {n.rsplit(".", 1)[0] for n in names if n.endswith("." + state)}
+              for state in ("applied", "vacuumed")}
+    return LogState(records, marked["applied"], marked["vacuumed"])
+
+
+def live_files(output: str, log: LogState | None = None) -> dict[str, list[str]]:
+    """Table -> the absolute paths of its files in the newest snapshot: added by applied
+    records and not removed by an applied one."""
+    log = log or read_log(output)
+    removed = {e.final for r in log.records if r.commit_id in log.applied for e in r.removes}
+    live: dict[str, list[str]] = {}
+    for record in log.records:
+        if record.commit_id in log.applied:
+            for entry in record.adds:
+                if entry.final not in removed:
+                    live.setdefault(entry.table, []).append(fs.join(output, entry.final))
+    return {table: sorted(paths) for table, paths in live.items()}
+
+
+def committed_runs(log: LogState) -> set[str]:
+    return {r.run_id for r in log.records if r.kind == "run"}
+
+
+def staging_runs(output: str) -> Iterable[str]:
+    """Run ids that have files under ``_staging/``."""
+    prefix = fs.join(output, layout.STAGING_DIR) + "/"
+    return {p[len(prefix):].split("/", 1)[0]
+            for p in fs.match_paths(fs.join(output, layout.STAGING_DIR, "**"))}

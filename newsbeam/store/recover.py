@@ -1,0 +1,59 @@
+"""Bring an output to its newest committed state, before anyone writes or reads it.
+
+Run by every writer once it holds the lock (and by readers that can take it): finishes every
+committed record (``log.apply``), writes the manifest of a run that committed but died
+first, deletes staged files no record names (runs that never committed: roll-back), and
+deletes the files a compaction replaced once its grace period is over.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime, timezone
+
+from newsbeam.store import fs, layout, log
+from newsbeam.store.manifest import recovered_manifest, write_manifest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Recovery:
+    rolled_forward: list[str] = dataclasses.field(default_factory=list)
+    rolled_back: list[str] = dataclasses.field(default_factory=list)
+    manifests_written: list[str] = dataclasses.field(default_factory=list)
+    vacuumed: list[str] = dataclasses.field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(dataclasses.astuple(self))
+
+
+def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = None) -> Recovery:
+    """Finish or undo whatever a crash left; ``keep_staging``: the caller's own run id."""
+    done = Recovery()
+    state = log.read_log(output)
+    for record in state.pending():
+        log.apply(output, record)
+        state.applied.add(record.commit_id)
+        done.rolled_forward.append(record.commit_id)
+    runs = {}
+    for record in state.records:
+        if record.kind == "run":
+            runs.setdefault(record.run_id, []).append(record)
+    for run_id, records in runs.items():
+        if not fs.exists(layout.manifest_path(output, run_id)):
+            write_manifest(output, recovered_manifest(output, run_id, records))
+            done.manifests_written.append(run_id)
+    for run_id in sorted(log.staging_runs(output)):
+        if run_id != keep_staging:
+            fs.delete(layout.staging_dir(output, run_id))
+            if run_id not in runs:
+                done.rolled_back.append(run_id)
+    now = datetime.now(timezone.utc)
+    for record in state.unvacuumed():
+        if (now - record.created).total_seconds() >= grace_seconds:
+            log.vacuum(output, record)
+            done.vacuumed.append(record.commit_id)
+    if done:
+        logger.warning("recovered %s: %s", output, done)
+    return done

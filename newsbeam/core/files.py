@@ -18,7 +18,7 @@ import zlib
 from datetime import datetime, timezone
 from typing import BinaryIO, Callable
 
-from newsbeam.records.documents import RawDocument, Rejected
+from newsbeam.records.documents import OfItem, RawDocument, Rejected
 
 MEDIA_TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html"}
 
@@ -39,21 +39,13 @@ class FileInput:
 
 
 @dataclasses.dataclass(frozen=True)
-class LoadedFile:
+class LoadedFile(OfItem):
     """A file's (decompressed) bytes, or why it could not be read."""
 
     item: FileInput
     body: bytes | None = None
     reason: str | None = None
     detail: str = ""
-
-    @property
-    def source(self) -> str:
-        return self.item.source
-
-    @property
-    def uri(self) -> str:
-        return self.item.uri
 
     @property
     def sha256(self) -> str | None:

@@ -22,6 +22,20 @@ class Rejected(Exception):
         self.detail = detail
 
 
+class OfItem:
+    """For records that wrap an input item: its source and uri, as reject rows need them."""
+
+    item: Any
+
+    @property
+    def source(self) -> str:
+        return self.item.source
+
+    @property
+    def uri(self) -> str:
+        return self.item.uri
+
+
 @dataclasses.dataclass
 class RawDocument:
     """Bytes of one input item, as a source read or fetched them."""

@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from newsbeam.records.schema import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
 from newsbeam.store import faults, fs, layout, log

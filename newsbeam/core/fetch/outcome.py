@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 from newsbeam.core.fetch.discovery import Discovery
 from newsbeam.core.fetch.fetcher import Fetcher
-from newsbeam.records.documents import Rejected
+from newsbeam.records.documents import OfItem, Rejected
 
 
 @dataclasses.dataclass(frozen=True)
-class Outcome:
+class Outcome(OfItem):
     """A fetched value, or the reason it was refused. The refusal is kept as plain fields
     (exceptions with extra arguments do not survive pickling)."""
 
@@ -19,14 +19,6 @@ class Outcome:
     value: Any = None
     reason: str | None = None
     detail: str = ""
-
-    @property
-    def source(self) -> str:
-        return self.item.source
-
-    @property
-    def uri(self) -> str:
-        return self.item.uri
 
 
 def settle(outcome: Outcome) -> Any:

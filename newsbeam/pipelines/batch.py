@@ -5,8 +5,6 @@ dedup engine (``BatchDedup``); every stage comes from ``beam/``.
 """
 from __future__ import annotations
 
-import logging
-
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
@@ -24,9 +22,9 @@ from newsbeam.records.run import RunContext
 from newsbeam.records.schema import DATASETS, FILES, STATE_TABLES
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
-from newsbeam.store.commit import drop_staging
 from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
 from newsbeam.store.lock import acquire
+from newsbeam.store.log import committed_runs, read_log
 from newsbeam.store.recover import recover
 from newsbeam.store.state import prepare_index
 
@@ -68,32 +66,31 @@ def run(config: Config, beam_args: list[str] | None = None, reprocess: bool = Fa
 def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) -> dict:
     run = new_run()
     runner = options.view_as(StandardOptions).runner
-    status, error, result = "succeeded", None, None
+    status, error, result, failure = "succeeded", None, None, None
     try:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, config, run, reprocess)
         result = pipeline.run()
         result.wait_until_finish()
-    except BaseException as err:  # record the failure, re-raise
-        status, error = "failed", f"{type(err).__name__}: {err}"
-        raise
-    finally:
-        drop_staging_quietly(config.output, run.run_id)
-        metrics = (stage_metrics(result) if result is not None
-                   else {"counters": {}, "stage_seconds": {}})
-        counts = manifests.dataset_counts(config.output, run.run_id) if status == "succeeded" else None
-        manifest = manifests.build_manifest(
-            run_id=run.run_id, config=config, started_at=run.started_at,
-            finished_at=utc_now(), runner=runner, beam_args=beam_args,
-            status=status, metrics=metrics, counts=counts, error=error)
-        manifest["reprocess"] = reprocess
-        manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
-        faults.reached("manifest_written")
+    except BaseException as err:
+        status, error, failure = "failed", f"{type(err).__name__}: {err}", err
+    # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
+    recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+    committed = run.run_id in committed_runs(read_log(config.output))
+    metrics = (stage_metrics(result) if result is not None
+               else {"counters": {}, "stage_seconds": {}})
+    counts = manifests.dataset_counts(config.output, run.run_id) if committed or not failure \
+        else None
+    manifest = manifests.build_manifest(
+        run_id=run.run_id, config=config, started_at=run.started_at,
+        finished_at=utc_now(), runner=runner, beam_args=beam_args,
+        status="succeeded" if committed else status, metrics=metrics, counts=counts,
+        error=error if not committed else None)
+    if failure is not None and committed:  # it failed after its commit point: it is done
+        manifest["warning"] = f"failed after committing, finished by recovery: {error}"
+    manifest["reprocess"] = reprocess
+    manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
+    faults.reached("manifest_written")
+    if failure is not None and not committed:
+        raise failure
     return manifest
-
-
-def drop_staging_quietly(output: str, run_id: str) -> None:
-    try:
-        drop_staging(output, run_id)
-    except Exception:  # cleanup must not hide the original error
-        logging.getLogger(__name__).warning("could not remove the staged files of %s", run_id)

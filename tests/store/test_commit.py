@@ -1,0 +1,71 @@
+"""The commit point: a crash injected after each step of a commit leaves the output as before
+it or, once recovered, as after it; never in between."""
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import subprocess
+
+import pytest
+
+from newsbeam.store import faults, log
+from newsbeam.store.recover import recover
+from tests.helpers.store import commit_in_child_command, committed_run, run_files, stage_rejects
+
+ROOT = pathlib.Path(__file__).parents[2]
+COMMIT_STEPS = ["staged", "record_written", "first_rename", "renamed", "applied"]
+
+
+def state(output: pathlib.Path) -> tuple[set[str], dict]:
+    return run_files(output), log.live_files(str(output))
+
+
+@pytest.mark.parametrize("step", COMMIT_STEPS)
+def test_a_commit_killed_after_any_step_is_all_or_nothing(tmp_path, step):
+    output = tmp_path / "out"
+    committed_run(str(output), "r0")  # an earlier run, which must survive untouched
+    before = state(output)
+    env = {**os.environ, "NEWSBEAM_FAULT_AT": step, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(commit_in_child_command(str(output), "r1"), env=env, cwd=ROOT,
+                          capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-500:]
+
+    recovery = recover(str(output))
+    files, live = state(output)
+    if step == "staged":  # died before its record: rolled back, as if it never ran
+        assert (files, live) == before and recovery.rolled_back == ["r1"]
+        assert not list((output / "_staging").rglob("*.parquet"))
+    else:  # its record exists: rolled forward to the whole commit
+        assert len(files) == len(before[0]) + 2 and len(live["rejects"]) == 4
+        assert {p.rsplit("/", 1)[1][:2] for p in live["rejects"]} == {"r0", "r1"}
+        assert recovery.rolled_forward == ([] if step == "applied" else ["r1"])
+    assert recover(str(output)).rolled_forward == []  # recovery is done once
+
+
+@pytest.mark.parametrize("step", COMMIT_STEPS)
+def test_a_commit_that_raises_at_any_step_recovers_the_same_way(tmp_path, step, monkeypatch):
+    output = str(tmp_path / "out")
+    staged = stage_rejects(output, "r1")
+    monkeypatch.setenv("NEWSBEAM_FAULT_AT", step)
+    monkeypatch.setenv("NEWSBEAM_FAULT_MODE", "raise")
+    with pytest.raises(faults.InjectedFault):
+        from newsbeam.store.commit import commit
+        commit(output, "r1", "r1", staged)
+    monkeypatch.delenv("NEWSBEAM_FAULT_AT")
+    recover(output)
+    expected = 0 if step == "staged" else 2
+    assert len(log.live_files(output).get("rejects", [])) == expected
+    assert len(run_files(tmp_path / "out")) == expected
+
+
+def test_readers_see_only_applied_commits(tmp_path):
+    output = str(tmp_path / "out")
+    committed_run(output, "r0")
+    record = log.CommitRecord("r1", "run", "r1", log.now_iso(), adds=tuple(
+        log.FileEntry(s.table, s.final_path[len(output) + 1:], s.staged_path[len(output) + 1:], 3)
+        for s in stage_rejects(output, "r1")))
+    log.write_record(output, record)  # committed, not yet rolled forward
+    assert len(log.live_files(output)["rejects"]) == 2
+    log.apply(output, record)
+    assert len(log.live_files(output)["rejects"]) == 4

@@ -24,7 +24,7 @@ setup(
         "duckdb>=1.1,<3",            # newsbeam query / stats
     ],
     extras_require={
-        "test": ["pytest>=8,<10"],
+        "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3"],   # readers the README shows
         "bench": ["datasketch>=1.6,<2"],
     },
     entry_points={"console_scripts": ["newsbeam=newsbeam.cli:main"]},

@@ -59,7 +59,14 @@ def commit(output: str, commit_id: str, run_id: str,
         adds=tuple(log.FileEntry(s.table, layout.relative(output, s.final_path),
                                  layout.relative(output, s.staged_path), s.rows)
                    for s in sorted(staged_files, key=lambda s: s.final_path)))
-    log.write_record(output, record)
+    existing = log.read_record(output, commit_id)
+    if existing is not None:  # a retried commit step: the first attempt's record stands
+        if existing.adds != record.adds:
+            raise RuntimeError(f"commit {commit_id} exists with other files: commit ids must "
+                               "be unique")
+        record = existing
+    else:
+        log.write_record(output, record)
     log.apply(output, record)
     return record
 

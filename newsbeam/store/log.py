@@ -69,6 +69,11 @@ def _marker(output: str, commit_id: str, state: str) -> str:
     return layout.log_path(output, f"{commit_id}.{state}")
 
 
+def read_record(output: str, commit_id: str) -> CommitRecord | None:
+    path = layout.log_path(output, f"{commit_id}.json")
+    return CommitRecord.from_json(fs.read_bytes(path)) if fs.exists(path) else None
+
+
 def write_record(output: str, record: CommitRecord) -> None:
     """The commit point: after this, the change happens whatever crashes."""
     fs.ensure_dir(layout.log_dir(output))

@@ -69,3 +69,13 @@ def test_readers_see_only_applied_commits(tmp_path):
     assert len(log.live_files(output)["rejects"]) == 2
     log.apply(output, record)
     assert len(log.live_files(output)["rejects"]) == 4
+
+
+def test_a_commit_id_names_one_set_of_files(tmp_path):
+    from newsbeam.store.commit import commit
+    output = str(tmp_path / "out")
+    staged = stage_rejects(output, "r1")
+    first = commit(output, "r1", "r1", staged)
+    assert commit(output, "r1", "r1", staged) == first  # a retried commit step: same record
+    with pytest.raises(RuntimeError, match="commit ids must be unique"):
+        commit(output, "r1", "r1", stage_rejects(output, "r1"))

@@ -1,0 +1,97 @@
+"""Readers never trip: the README's reading examples run against a real output, every dataset
+folder exists from the first run, ingest_date is a date everywhere; newsbeam query and stats."""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import pyarrow.parquet as pq
+import pytest
+
+from newsbeam.cli import main
+from newsbeam.config import load_config
+from newsbeam.pipelines import batch
+from tests.helpers.runs import RUNNER_ARGS
+
+ROOT = pathlib.Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory) -> pathlib.Path:
+    """The fixtures run once: five articles, and no duplicate or reject yet."""
+    out = tmp_path_factory.mktemp("readers") / "out"
+    batch.run(load_config(str(ROOT / "configs" / "fixtures.yaml"), output=str(out)), RUNNER_ARGS)
+    return out
+
+
+def readme_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    return re.search(r"<!-- readers:.*?-->\n```python\n(.*?)```", text, re.S)[1]
+
+
+def test_the_readme_reading_examples_run(output):
+    scope = {"OUT": str(output)}
+    exec(readme_block(), scope)  # noqa: S102 - our own README, run as a user would
+    import duckdb
+    rows = duckdb.sql(f"select typeof(ingest_date), count(*) from '{output}/articles/*/*.parquet' "
+                      "group by 1").fetchall()
+    assert rows == [("DATE", 5)]
+
+
+def test_every_dataset_is_readable_from_the_first_run(output):
+    import duckdb
+    import pandas
+    import polars
+    for name in ("duplicates", "rejects"):
+        assert duckdb.sql(f"select count(*) from '{output}/{name}/*/*.parquet'").fetchall() == [(0,)]
+        assert len(pandas.read_parquet(output / name)) == 0
+        frame = polars.scan_parquet(f"{output}/{name}/*/*.parquet").collect()
+        assert frame.height == 0 and "ingest_date" in frame.columns
+    (articles,) = (output / "articles").glob("*/*.parquet")
+    assert str(pq.read_schema(articles).field("ingest_date").type) == "date32[day]"
+    assert pandas.read_parquet(output / "articles")["ingest_date"].map(type).nunique() == 1
+
+
+def test_query_prints_committed_rows_in_every_format(output, capsys, tmp_path):
+    assert main(["query", "--output", str(output), "--format", "csv",
+                 "select count(*) as n from articles"]) == 0
+    assert capsys.readouterr().out.splitlines() == ['"n"', "5"]
+    assert main(["query", "--output", str(output), "--format", "json",
+                 "select status, inputs from runs"]) == 0
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {"status": "succeeded", "inputs": 5}]
+    target = tmp_path / "r.parquet"
+    assert main(["query", "--output", str(output), "--format", "parquet", "--to", str(target),
+                 "select title from articles"]) == 0
+    assert pq.read_table(target).num_rows == 5
+    assert main(["query", "--output", str(output), "select * from nope"]) == 2
+    assert "query failed" in capsys.readouterr().err
+
+
+def test_stats_summarises_sources_duplicates_rejects_and_runs(output, capsys):
+    assert main(["stats", "--output", str(output)]) == 0
+    text = capsys.readouterr().out
+    for heading in ("articles per source and day", "duplicate_rate_pct", "rejects by reason",
+                    "last runs", "samples", "succeeded"):
+        assert heading in text
+
+
+def test_files_of_the_next_schema_version_are_read_beside_these(output, tmp_path, capsys):
+    """Schema evolution: a column added at the end reads as null in the older files."""
+    import shutil
+
+    copy = tmp_path / "evolved"
+    shutil.copytree(output, copy)
+    (older,) = (copy / "articles").glob("*/*.parquet")
+    table = pq.read_table(older)
+    newer = table.append_column("sentiment", __import__("pyarrow").array([0.5] * table.num_rows))
+    staged = copy / "_staging" / "next" / "articles" / "next.parquet"
+    staged.parent.mkdir(parents=True)
+    pq.write_table(newer, staged)
+    from newsbeam.store.commit import StagedFile, commit
+    commit(str(copy), "next", "next", [StagedFile(
+        "articles", str(staged), str(older.parent / "next.parquet"), table.num_rows)])
+    assert main(["query", "--output", str(copy), "--format", "csv",
+                 "select count(*), count(sentiment) from articles"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "10,5"

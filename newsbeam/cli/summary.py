@@ -36,6 +36,11 @@ def format_summary(manifest: dict) -> str:
         breakdown = {"duplicates": manifest.get("duplicates_by_method", {}),
                      "rejects": manifest.get("rejects_by_reason", {})}.get(name, {})
         lines += [f"    {key:<24}{value:>4}" for key, value in breakdown.items()]
+    skipped = sum(manifest.get("metrics", {}).get(f"sources:skipped_{why}", 0)
+                  for why in ("unchanged", "same_bytes"))
+    if skipped:
+        lines.append(f"  {'skipped':<12}{skipped:>8}  (files read by earlier runs; --reprocess "
+                     "reads them again)")
     if counts and not manifest.get("balanced", True):
         lines.append("  WARNING: articles + duplicates + rejects != inputs")
     lines += fetch_summary(manifest.get("metrics", {}))

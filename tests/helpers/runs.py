@@ -13,8 +13,15 @@ SAMPLES = sorted(FIXTURES.glob("*.txt"))
 RUNNER_ARGS = ["--runner", "FnApiRunner"]
 
 
+# Runs in tests extract in-process unless a test is about the time limit: the limit's child
+# process costs seconds per worker to start (tests/e2e covers it, and configs/fixtures.yaml
+# runs with it on).
+FAST_LIMITS = {"extract_timeout_seconds": 0}
+
+
 def write_config(folder: pathlib.Path, sources: list[dict], **extra) -> pathlib.Path:
     path = folder / "config.yaml"
+    extra["limits"] = {**FAST_LIMITS, **extra.get("limits", {})}
     path.write_text(yaml.safe_dump({"output": str(folder / "out"), "sources": sources, **extra}))
     return path
 

@@ -4,7 +4,9 @@
 
 Each round starts ``newsbeam run`` on the corpus pages (as local files, with a few copies so
 there are duplicates) into one output and kills its whole process group after a random
-delay in [0, the duration of an unkilled run]. Then runs go on unkilled until one finds
+delay: half the rounds anywhere in [0, the duration of an unkilled run], half in its last
+fifth, where the commit is (a kill inside the few-millisecond commit itself is rare: the
+commit's steps are covered by injected faults in tests/store/test_commit.py). Then runs go on unkilled until one finds
 nothing left to read. The union of all runs must hold every input exactly once as an
 article, a duplicate or a reject, no ``duplicate_of`` naming a missing article, no
 ``article_id`` twice, and a manifest for every committed run. Prints what each kill hit.
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(inputs)} inputs; an unkilled run takes {full:.1f} s")
         output = tmp / "out"
         for number in range(1, args.kills + 1):
-            delay = rng.uniform(0, full)
+            delay = rng.uniform(0, full) if number % 2 else rng.uniform(0.8 * full, 1.1 * full)
             code, took = run(config, output, delay)
             committed = len(list((output / "_log").glob("*.json"))) if output.exists() else 0
             print(f"kill {number:>2}: after {delay:5.1f} s -> exit {code}, "

@@ -50,6 +50,9 @@ def _configure_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         handlers=[handler], force=True)
+    # Beam warns about optional filesystems and clients it could not load (GCS without
+    # google-cloud-storage, ...): nothing a user of this run can act on; -v shows them.
+    logging.getLogger("apache_beam").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from newsbeam.records.run import RunContext
 from newsbeam.records.schema import DATASETS, FILES, STATE_TABLES
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
+from newsbeam.store.commit import drop_staging
 from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
 from newsbeam.store.lock import acquire
 from newsbeam.store.log import committed_runs, read_log
@@ -76,6 +77,7 @@ def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) 
         status, error, failure = "failed", f"{type(err).__name__}: {err}", err
     # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
     recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+    drop_staging(config.output, run.run_id)  # its empty folders
     committed = run.run_id in committed_runs(read_log(config.output))
     metrics = (stage_metrics(result) if result is not None
                else {"counters": {}, "stage_seconds": {}})

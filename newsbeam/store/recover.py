@@ -27,6 +27,13 @@ class Recovery:
     def __bool__(self) -> bool:
         return any(dataclasses.astuple(self))
 
+    def describe(self) -> str:
+        parts = {"finished the commit of": self.rolled_forward,
+                 "dropped the uncommitted files of": self.rolled_back,
+                 "wrote the lost manifest of": self.manifests_written,
+                 "deleted the files replaced by": self.vacuumed}
+        return "; ".join(f"{what} {', '.join(ids)}" for what, ids in parts.items() if ids)
+
 
 def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = None) -> Recovery:
     """Finish or undo whatever a crash left; ``keep_staging``: the caller's own run id."""
@@ -55,5 +62,5 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
             log.vacuum(output, record)
             done.vacuumed.append(record.commit_id)
     if done:
-        logger.warning("recovered %s: %s", output, done)
+        logger.warning("recovered %s: %s", output, done.describe())
     return done

@@ -95,11 +95,23 @@ def test_second_run_folds_copies_of_first_run_articles(tmp_path, samples_dir):
 
 
 def test_index_built_with_other_parameters_is_refused(tmp_path, samples_dir, capsys):
-    assert run(tmp_path, samples_dir) == 0
-    capsys.readouterr()
+    from newsbeam.records.schema import DEDUP_INDEX, STATE_TABLES
+    from newsbeam.store import commit, layout
+    from newsbeam.store.parquet import write_parquet
+    from newsbeam.store.recover import recover
+    from newsbeam.store.state import prepare_index
+
+    output = str(tmp_path / "out")  # an output whose index was built with the defaults
+    prepare_index(output, NearDedupConfig())
+    staged, final = commit.staged_file(output, "r0", DEDUP_INDEX,
+                                       layout.state_dir(output, DEDUP_INDEX))
+    write_parquet(staged, STATE_TABLES[DEDUP_INDEX], [])
+    commit.commit(output, "r0", "r0", [commit.StagedFile(DEDUP_INDEX, staged, final, 0)])
+    recover(output)  # its manifest
     assert run(tmp_path, samples_dir, dedup={"near": {"num_perm": 128}}) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "num_perm=112" in error and "128" in error
+    assert not (tmp_path / "out" / "articles").exists()  # refused before anything ran
 
 
 def _copies() -> list[dict]:

@@ -22,6 +22,7 @@ setup(
         "courlan>=1.3,<2",           # URL normalization (also a trafilatura dependency)
         "urllib3>=2.0,<3",           # the fetcher's HTTP client
         "duckdb>=1.1,<3",            # newsbeam query / stats
+        "protego>=0.3,<1",           # robots.txt as RFC 9309 reads it (wildcards, $, Allow)
     ],
     extras_require={
         "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3"],   # readers the README shows

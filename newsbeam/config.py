@@ -210,6 +210,7 @@ class FetchSettings:
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
     max_retry_after_seconds: float = 120.0  # a longer Retry-After gives up instead
+    max_crawl_delay_seconds: float = 10.0  # robots.txt Crawl-delay is honoured up to this
     allow_private_networks: bool = False
     allowed_networks: list[str] = dataclasses.field(default_factory=list)  # CIDR exceptions
     respect_robots: bool = True
@@ -233,7 +234,8 @@ class FetchSettings:
 
 
 _MAY_BE_ZERO = {"max_redirects", "per_host_delay_seconds", "max_retries",
-                "backoff_base_seconds", "backoff_max_seconds", "max_retry_after_seconds"}
+                "backoff_base_seconds", "backoff_max_seconds", "max_retry_after_seconds",
+                "max_crawl_delay_seconds"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import socket
+import time
 
 import pytest
 
 from tests.helpers.loopback import LoopbackSites, Reply, loopback_hosts
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.client import HttpClient
+from newsbeam.core.fetch.discovery import ListingInput, discover
 from newsbeam.core.fetch.fetcher import Fetcher
 from newsbeam.records.documents import Rejected
 
-HOSTS = loopback_hosts(2)
-A, B = HOSTS
+HOSTS = loopback_hosts(3)
+A, B, C = HOSTS  # A has a robots.txt, C one with a Crawl-delay, B none
 SETTINGS = FetchSettings(
     connect_timeout_seconds=1, read_timeout_seconds=0.3, total_timeout_seconds=2,
     max_response_bytes=100_000, max_decompressed_bytes=200_000, max_redirects=3,
@@ -60,23 +63,47 @@ def routes() -> dict:
         "/throttled-long": lambda: Reply(429, headers={"Retry-After": "3600"}),
         "/private/secret": lambda: Reply(body=b"secret"),
         "/robots.txt": lambda: Reply(body=b"User-agent: *\nDisallow: /private/\n"),
+        "/trickle": lambda: Reply(body=b"late", headers={"X-Padding": "x" * 200}, trickle=0.1),
+        "/to-nowhere": lambda: Reply(302, headers={"Location": f"http://{A}:{{dead}}/page"}),
+        "/bozo-feed": lambda: Reply(body=UNLINKED_FEED, headers={"Content-Type": "text/xml; charset=utf-8"}),
     }
+
+
+# Declared utf-8 by HTTP, iso-8859-1 by itself: feedparser notes the override, which is not
+# what is wrong with a feed whose entries have no links.
+UNLINKED_FEED = ('<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+                 "<title>T</title><item><title>Caf\xe9</title></item><item><title>Two</title>"
+                 "</item></channel></rss>").encode("latin-1")
+CRAWL_DELAY = b"User-agent: *\nCrawl-delay: 30\n"
+
+
+def dead_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind((A, 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def site():
     table = routes()
 
+    dead = dead_port()
+
     def route(request):
+        if request.path == "/robots.txt" and request.host == C:
+            return Reply(body=CRAWL_DELAY)
         if request.path == "/robots.txt" and request.host != A:
             return Reply(404)
         reply = table.get(request.path, lambda: Reply(404))()
         location = reply.headers.get("Location")
-        if location and "{port}" in location:
-            reply = dataclasses.replace(reply, headers={"Location": location.format(port=sites.port)})
+        if location and "{" in location:
+            reply = dataclasses.replace(reply, headers={
+                "Location": location.format(port=sites.port, dead=dead)})
         return reply
 
     with LoopbackSites(HOSTS, route) as sites:
+        sites.dead_port = dead
         yield sites
 
 
@@ -180,3 +207,60 @@ def test_robots_txt_is_fetched_once_per_host_and_obeyed(site, fetcher):
     assert fetcher.get(site.url(B, "/private/secret")).body == b"secret"  # B has no robots.txt
     assert sorted(r.host for r in requests_to(site, "/robots.txt", before)) == [A, B]
     assert [r.host for r in requests_to(site, "/private/secret", before)] == [B]
+
+
+def test_headers_trickled_a_byte_at_a_time_time_out_within_the_budget(site):
+    # Each byte comes well within the read timeout; the headers would take 26 s a try.
+    settings = dataclasses.replace(SETTINGS, read_timeout_seconds=0.5, total_timeout_seconds=1,
+                                   max_retries=1)
+    fetcher = Fetcher(settings)
+    before, started = len(site.requests), time.monotonic()
+    try:
+        assert refusal(fetcher.get, site.url(B, "/trickle")) == "timeout"
+    finally:
+        fetcher.close()
+    worst = 2 * settings.total_timeout_seconds * (settings.max_retries + 1)
+    assert time.monotonic() - started < worst
+    assert len(requests_to(site, "/trickle", before)) == 2  # tried, then retried once
+
+
+def test_a_loopback_url_is_refused_for_its_address_not_for_robots(site):
+    fetcher = Fetcher(dataclasses.replace(SETTINGS, allowed_networks=[]))
+    try:
+        assert refusal(fetcher.get, site.url(A, "/page")) == "private_address"
+    finally:
+        fetcher.close()
+
+
+def test_a_host_that_refuses_connections_is_not_a_robots_refusal(site, fetcher):
+    with pytest.raises(Rejected) as refused:
+        fetcher.get(f"http://{A}:{site.dead_port}/page")
+    assert refused.value.reason == "connection_refused"
+    assert "robots.txt" in refused.value.detail
+
+
+def test_a_refused_connection_to_a_redirect_target_is_not_a_timeout(site, client):
+    assert refusal(client.get, site.url(A, "/to-nowhere")) == "connection_refused"
+
+
+def test_a_feed_without_linked_entries_says_so_not_its_encoding(site, fetcher):
+    listing = ListingInput("s", site.url(B, "/bozo-feed"), "feed")
+    with pytest.raises(Rejected) as refused:
+        discover(fetcher, listing)
+    assert refused.value.reason == "feed_empty"
+    assert refused.value.detail == "2 entries, none with a link"
+
+
+def test_crawl_delay_spaces_requests_up_to_its_maximum(site):
+    # C's robots.txt asks for 30 s between requests; the cap here is 0.6 s, and the
+    # settings' own per-host delay is 0.
+    fetcher = Fetcher(dataclasses.replace(SETTINGS, max_crawl_delay_seconds=0.6))
+    before = len(site.requests)
+    try:
+        for _ in range(3):
+            assert fetcher.get(site.url(C, "/page")).status == 200
+    finally:
+        fetcher.close()
+    starts = [r.at for r in requests_to(site, "/page", before)]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    assert len(gaps) == 2 and all(0.55 <= gap < 30 for gap in gaps), gaps

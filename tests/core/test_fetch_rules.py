@@ -75,14 +75,56 @@ def test_retry_delay_prefers_retry_after_and_stops_after_the_last_retry():
     assert 0 <= retry_delay(FetchError("timeout"), "u", 1, settings) <= 2
 
 
+UA = "newsbeam/0.1 (+x)"
+
+
 def test_robots_rules_and_what_a_failed_robots_fetch_means():
     rules = parse_robots("User-agent: *\nDisallow: /private/\n\nUser-agent: newsbeam\nDisallow: /nb/")
-    assert not rules.can_fetch("newsbeam/0.1 (+x)", "http://a/nb/1")
-    assert rules.can_fetch("newsbeam/0.1 (+x)", "http://a/private/1")  # its own group wins
-    assert not rules.can_fetch("otherbot", "http://a/private/1")
-    assert rules_for_failure(FetchError("http_404", status=404)).can_fetch("nb", "http://a/x")
-    assert not rules_for_failure(FetchError("http_503", status=503)).can_fetch("nb", "http://a/x")
-    assert not rules_for_failure(FetchError("timeout")).can_fetch("nb", "http://a/x")
+    assert not rules.allows("http://a/nb/1", UA)
+    assert rules.allows("http://a/private/1", UA)  # its own group wins
+    assert not rules.allows("http://a/private/1", "otherbot")
+    assert rules_for_failure(FetchError("http_404", status=404)).allows("http://a/x", UA)
+    assert rules_for_failure(FetchError("too_many_redirects")).allows("http://a/x", UA)
+    assert not rules_for_failure(FetchError("http_503", status=503)).allows("http://a/x", UA)
+    assert not rules_for_failure(FetchError("timeout")).allows("http://a/x", UA)
+
+
+@pytest.mark.parametrize("error, reason", [
+    (FetchError("http_503", status=503), "robots_unreachable"),
+    (FetchError("connection_refused", "nothing listens"), "connection_refused"),
+    (FetchError("timeout"), "timeout"),
+    (Rejected("private_address", "127.0.0.1"), "private_address"),
+    (Rejected("dns_error", "no such host"), "dns_error"),
+])
+def test_a_robots_txt_that_cannot_be_read_names_what_happened(error, reason):
+    with pytest.raises(Rejected) as refused:
+        rules_for_failure(error).check("http://a/x", UA)
+    assert refused.value.reason == reason and "robots.txt" in refused.value.detail
+
+
+RFC_9309 = """User-agent: *
+Disallow: /*/print/
+Disallow: /*.pdf$
+Disallow: /news
+Allow: /news/public/
+Crawl-delay: 4
+"""
+
+
+@pytest.mark.parametrize("path, allowed", [
+    ("/world/print/1", False), ("/print/1", True),          # * matches any characters
+    ("/files/report.pdf", False), ("/files/report.pdf?page=2", True),  # $ anchors the end
+    ("/news", False), ("/news/today", False),
+    ("/news/public/", True), ("/news/public/story", True),  # the longest match wins
+    ("/sport/today", True),
+])
+def test_robots_rules_follow_rfc_9309(path, allowed):
+    assert parse_robots(RFC_9309).allows(f"http://a{path}", UA) is allowed
+
+
+def test_crawl_delay_is_read():
+    assert parse_robots(RFC_9309).crawl_delay(UA) == 4
+    assert parse_robots("User-agent: *\nDisallow:\n").crawl_delay(UA) is None
 
 
 def test_content_type_and_inflate():

@@ -21,6 +21,7 @@ class Reply:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     delay: float = 0.0       # seconds before answering
     chunked: bool = False    # no Content-Length: the client cannot know the size up front
+    trickle: float = 0.0     # seconds between bytes of the status line and headers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server.route(request)
         if reply.delay:
             time.sleep(reply.delay)
+        if reply.trickle:
+            return self._trickle(reply)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -58,6 +61,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         else:
             self.wfile.write(reply.body)
+
+    def _trickle(self, reply: Reply) -> None:
+        """Headers one byte at a time: each read is quick, the whole takes bytes x trickle."""
+        head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in reply.headers.items())
+        for byte in (head + "\r\n").encode("latin-1"):
+            self.wfile.write(bytes([byte]))
+            time.sleep(reply.trickle)
+        self.wfile.write(reply.body)
 
     def log_message(self, *args):  # quiet: the request log is kept in memory
         pass

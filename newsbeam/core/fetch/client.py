@@ -1,6 +1,10 @@
 """One bounded HTTP GET: http/https only, timeouts, size limits while streaming, bounded
 decompression, manual redirects with the address check redone on every hop.
 
+The total timeout is a hard deadline over connect, headers, redirects and body: socket
+timeouts bound each read, and a ``Watchdog`` shuts the socket down when the deadline
+passes, so a server trickling its headers or body a byte at a time cannot hold a request.
+
 ``HttpClient`` keeps one urllib3 connection pool per (scheme, checked address, port, host),
 so requests to a host reuse their connections. It never retries: that is the fetcher's
 decision (see ``politeness``). Failures raise ``FetchError``, a ``Rejected`` with a reason
@@ -17,11 +21,13 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionError,
                                 ProtocolError, ReadTimeoutError, SSLError)
 
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.addresses import AddressPolicy, resolve
+from newsbeam.core.fetch.deadline import Watchdog
 from newsbeam.records.documents import Rejected
 
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -90,6 +96,38 @@ def inflate(data: bytes, encoding: str, max_bytes: int) -> bytes:
     raise FetchError("corrupt_encoding", f"{encoding}: {error}")
 
 
+class _WatchedConnection:
+    """A urllib3 connection whose response headers are read under the watchdog's deadline
+    for the calling thread; the response keeps its socket for the body's guard."""
+
+    def __init__(self, *args, watchdog: Watchdog, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.watchdog = watchdog
+
+    def getresponse(self):
+        sock = self.sock
+        with self.watchdog.guard(sock):
+            response = super().getresponse()
+        response.watched_socket = sock
+        return response
+
+
+class _HTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
 class HttpClient:
     """Bounded GETs with per-host connection reuse. Thread-safe; ``close()`` when done."""
 
@@ -99,26 +137,31 @@ class HttpClient:
                                     tuple(settings.allowed_networks))
         self._pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
+        self._watchdog = Watchdog()
 
     def close(self) -> None:
         with self._lock:
             for pool in self._pools.values():
                 pool.close()
             self._pools.clear()
+        self._watchdog.close()
 
     def get(self, url: str, headers: dict[str, str] | None = None,
-            accept: Callable[[str], bool] | None = None) -> Response:
+            accept: Callable[[str], bool] | None = None,
+            deadline: float | None = None) -> Response:
         """GET ``url`` following redirects; ``accept(media_type)`` vets 2xx responses
-        before their body is read. Returns 2xx and 304 responses, raises for the rest."""
-        deadline = time.monotonic() + self.settings.total_timeout_seconds
+        before their body is read. Returns 2xx and 304 responses, raises for the rest.
+        Everything ends by ``total_timeout_seconds`` from now, or by ``deadline``
+        (``time.monotonic()``) when that comes first."""
+        limit = time.monotonic() + self.settings.total_timeout_seconds
+        deadline = limit if deadline is None else min(deadline, limit)
         visited, current = {url}, url
         for _hop in range(self.settings.max_redirects + 1):
             response = self._request(current, headers or {}, deadline)
             if response.status not in REDIRECTS:
                 return self._finish(url, current, response, accept, deadline)
             location = response.headers.get("location")
-            response.drain_conn()
-            response.release_conn()
+            self._drain(response, deadline)
             if not location:
                 raise FetchError("bad_redirect", f"{response.status} without Location",
                                  status=response.status)
@@ -135,13 +178,12 @@ class HttpClient:
             pool = self._pools.get(key)
             if pool is None:
                 options = dict(maxsize=self.settings.per_host_concurrency, retries=False,
-                               block=False)
+                               block=False, watchdog=self._watchdog)
                 if scheme == "https":  # connect to the checked address, verify the name
-                    pool = urllib3.HTTPSConnectionPool(
-                        address, port, server_hostname=host, assert_hostname=host,
-                        cert_reqs="CERT_REQUIRED", **options)
+                    pool = _HTTPSPool(address, port, server_hostname=host, assert_hostname=host,
+                                      cert_reqs="CERT_REQUIRED", **options)
                 else:
-                    pool = urllib3.HTTPConnectionPool(address, port, **options)
+                    pool = _HTTPPool(address, port, **options)
                 self._pools[key] = pool
         return pool
 
@@ -162,10 +204,12 @@ class HttpClient:
                            "Accept-Encoding": ACCEPT_ENCODING, **headers}
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            return pool.urlopen("GET", target, headers=request_headers, timeout=timeout,
-                                redirect=False, retries=False, assert_same_host=False,
-                                preload_content=False, decode_content=False)
+            with self._watchdog.until(deadline):
+                return pool.urlopen("GET", target, headers=request_headers, timeout=timeout,
+                                    redirect=False, retries=False, assert_same_host=False,
+                                    preload_content=False, decode_content=False)
         except Exception as err:
+            self._remaining(deadline)  # cut off by the watchdog: a timeout
             raise _network_error(err) from None
 
     def _finish(self, url: str, final_url: str, response, accept, deadline: float) -> Response:
@@ -176,8 +220,7 @@ class HttpClient:
                 raise FetchError(f"http_{status}", response.reason or "", status=status,
                                  retry_after=headers.get("retry-after"))
             if status == 304:
-                response.drain_conn()
-                response.release_conn()
+                self._drain(response, deadline)
                 return Response(url, final_url, status, headers, b"")
             media_type = parse_content_type(headers.get("content-type"))[0]
             if accept and not accept(media_type):
@@ -197,28 +240,45 @@ class HttpClient:
             raise FetchError("too_large", f"Content-Length {declared}, limit {limit}")
         chunks, size = [], 0
         try:
-            while True:
-                chunk = response.read1(CHUNK_BYTES, decode_content=False)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise FetchError("too_large", f"more than {limit} bytes")
-                chunks.append(chunk)
-                self._remaining(deadline)
+            with self._watchdog.guard(getattr(response, "watched_socket", None),
+                                      deadline) as guard:
+                while True:
+                    chunk = response.read1(CHUNK_BYTES, decode_content=False)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise FetchError("too_large", f"more than {limit} bytes")
+                    chunks.append(chunk)
+            if guard.fired:  # a body cut short by the watchdog is no body
+                raise self._timeout()
         except FetchError:
             raise
         except Exception as err:
+            self._remaining(deadline)
             raise _network_error(err) from None
         response.release_conn()
         return b"".join(chunks)
 
+    def _drain(self, response, deadline: float) -> None:
+        """Read what is left of a response we do not need, so its connection is reused."""
+        with self._watchdog.guard(getattr(response, "watched_socket", None),
+                                  deadline) as guard:
+            response.drain_conn()
+        if guard.fired:
+            _discard(response)
+            raise self._timeout()
+        response.release_conn()
+
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("timeout", f"over the total timeout of "
-                             f"{self.settings.total_timeout_seconds} s")
+            raise self._timeout()
         return remaining
+
+    def _timeout(self) -> FetchError:
+        return FetchError("timeout", "no complete response by the deadline (total timeout "
+                          f"{self.settings.total_timeout_seconds:g} s)")
 
 
 def _discard(response) -> None:
@@ -228,14 +288,23 @@ def _discard(response) -> None:
 
 
 def _network_error(err: Exception) -> FetchError:
-    """urllib3's exceptions -> our reasons (timeouts and resets are retryable)."""
+    """urllib3's exceptions -> our reasons: ``connection_refused`` (nothing listens),
+    ``connection_failed`` (no route, unreachable), ``timeout``, ``tls_error``,
+    ``connection_error`` (the connection broke mid-exchange). All are retryable."""
     if isinstance(err, Rejected):
         return err if isinstance(err, FetchError) else FetchError(err.reason, err.detail)
     detail = " ".join(f"{type(err).__name__}: {err}".split())
+    # NewConnectionError subclasses ConnectTimeoutError: test it first, or a refused
+    # connection reads as a timeout.
+    if isinstance(err, NewConnectionError):
+        refused = isinstance(err.__cause__ or err.__context__, ConnectionRefusedError)
+        return FetchError("connection_refused" if refused else "connection_failed", detail)
     if isinstance(err, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)):
         return FetchError("timeout", detail)
     if isinstance(err, SSLError):
         return FetchError("tls_error", detail)
-    if isinstance(err, (NewConnectionError, ProtocolError, ConnectionError, HTTPError, OSError)):
+    if isinstance(err, ConnectionRefusedError):
+        return FetchError("connection_refused", detail)
+    if isinstance(err, (ProtocolError, ConnectionError, HTTPError, OSError)):
         return FetchError("connection_error", detail)
     return FetchError("fetch_failed", detail)

@@ -37,14 +37,31 @@ def parse_feed(body: bytes, headers: dict[str, str], url: str) -> list[Link]:
     else:
         parsed = feedparser.parse(body, response_headers={**headers, "content-location": url})
         links = [link for entry in parsed.entries if (link := _entry_link(entry, url))]
-        problem = (f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
-                   if parsed.bozo else "no entries with a link")
+        problem = _feed_problem(parsed)
     if not links:
         raise Rejected("feed_empty", problem)
     first: dict[str, Link] = {}
     for link in links:
         first.setdefault(link.url, link)
     return list(first.values())
+
+
+# What feedparser notes about a feed that it still read: never what is wrong with it.
+_NOTICES = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
+
+
+def _feed_problem(parsed: Any) -> str:
+    """Why a parsed feed gave no links, in words; a parse error is added when there was one."""
+    if parsed.entries:
+        problem = f"{len(parsed.entries)} entries, none with a link"
+    elif parsed.version:
+        problem = f"no entries in the {parsed.version} feed"
+    else:
+        problem = "no RSS, Atom or JSON Feed found"
+    error = parsed.get("bozo_exception")
+    if parsed.bozo and not isinstance(error, _NOTICES):
+        problem += f" ({type(error).__name__}: {' '.join(str(error).split())})"
+    return problem
 
 
 def _text(html: str | None) -> str | None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from typing import Callable
 from urllib.parse import urlsplit
 
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.client import FetchError, HttpClient, Response
-from newsbeam.core.fetch.politeness import HostPacer, retry_delay
+from newsbeam.core.fetch.politeness import Budget, HostPacer, retry_delay
 from newsbeam.core.fetch.robots import RobotsCache
-from newsbeam.records.documents import Rejected
 
 
 class Fetcher:
@@ -23,7 +23,7 @@ class Fetcher:
         self.settings = settings
         self.client = HttpClient(settings)
         self.pacer = HostPacer(settings.per_host_delay_seconds)
-        self.robots = RobotsCache(lambda url: self._get(url).body, settings.user_agent)
+        self.robots = RobotsCache(lambda url, budget: self._get(url, budget=budget).body)
         self.stats: collections.Counter = collections.Counter()  # requests, retries
         self._stats_lock = threading.Lock()
 
@@ -32,23 +32,35 @@ class Fetcher:
 
     def get(self, url: str, headers: dict[str, str] | None = None,
             accept: Callable[[str], bool] | None = None) -> Response:
-        """GET ``url`` if robots.txt allows it, retrying transient failures."""
-        if self.settings.respect_robots and not self.robots.allowed(url):
-            raise Rejected("robots_disallowed", f"robots.txt of {urlsplit(url).netloc}")
-        return self._get(url, headers, accept)
+        """GET ``url`` if robots.txt allows it, retrying transient failures, all within the
+        URL's time budget (see ``politeness.Budget``)."""
+        budget = Budget(self.settings)
+        if self.settings.respect_robots:
+            rules = self.robots.rules_for(url, budget)
+            rules.check(url, self.settings.user_agent)
+            crawl_delay = rules.crawl_delay(self.settings.user_agent)
+            if crawl_delay:
+                self.pacer.slow_down(_host(url),
+                                     min(crawl_delay, self.settings.max_crawl_delay_seconds))
+        return self._get(url, headers, accept, budget)
 
     def _get(self, url: str, headers: dict[str, str] | None = None,
-             accept: Callable[[str], bool] | None = None) -> Response:
-        host = urlsplit(url).netloc.lower()
-        attempt = 0
+             accept: Callable[[str], bool] | None = None,
+             budget: Budget | None = None) -> Response:
+        host, budget = _host(url), budget or Budget(self.settings)
+        attempt, error = 0, None
         while True:
-            self.pacer.wait_turn(host)
+            if not self.pacer.wait_turn(host, budget.deadline):  # paused past the budget
+                raise error or FetchError("timeout", f"{host} is paused past this URL's "
+                                          f"budget of {budget.seconds:g} s")
+            budget.start()
             self._count("requests")
             try:
-                return self.client.get(url, headers, accept)
-            except FetchError as error:
+                return self.client.get(url, headers, accept, deadline=budget.deadline)
+            except FetchError as failure:
+                error = failure
                 delay = retry_delay(error, url, attempt, self.settings)
-                if delay is None:
+                if delay is None or not budget.allows_wait(delay):
                     raise
             attempt += 1
             self._count("retries")
@@ -63,3 +75,7 @@ class Fetcher:
         with self._stats_lock:
             taken, self.stats = dict(self.stats), collections.Counter()
         return taken
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()

@@ -1,6 +1,8 @@
-"""When to retry and how long to wait: pure decisions, plus the per-host pacing gate.
+"""When to retry and how long to wait: pure decisions, a URL's time budget, and the per-host
+pacing gate.
 
-Retried: timeouts, connection errors (resets), 5xx, 408 and 429; never other 4xx.
+Retried: timeouts, connection errors (refused, failed, reset), 5xx, 408 and 429; never
+other 4xx.
 The wait is Retry-After when the server sends one (429/503), else exponential backoff
 with full jitter. The jitter is drawn from a generator seeded with the URL and attempt,
 so a rerun waits the same and the outcome does not depend on chance.
@@ -16,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from newsbeam.config import FetchSettings
 from newsbeam.records.documents import Rejected
 
-RETRYABLE_REASONS = {"timeout", "connection_error"}
+RETRYABLE_REASONS = {"timeout", "connection_error", "connection_refused", "connection_failed"}
 RETRYABLE_STATUSES = {408, 429}
 
 
@@ -61,22 +63,53 @@ def retry_delay(error: Rejected, url: str, attempt: int, settings: FetchSettings
                            settings.backoff_max_seconds)
 
 
+class Budget:
+    """The time one URL may take: ``(max_retries + 1) x total_timeout_seconds`` from its
+    first request, shared by its robots.txt (when it is the one that fetches it), every
+    attempt and every wait between attempts. Queueing for the host's first turn is not
+    counted: that is other URLs' time."""
+
+    def __init__(self, settings: FetchSettings):
+        self.seconds = (settings.max_retries + 1) * settings.total_timeout_seconds
+        self.deadline: float | None = None  # time.monotonic(), set by the first request
+
+    def start(self) -> None:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+
+    def allows_wait(self, seconds: float) -> bool:
+        return self.deadline is None or time.monotonic() + seconds < self.deadline
+
+
 class HostPacer:
-    """Spaces request starts on each host by at least ``delay`` seconds; a host that asked
-    us to wait (Retry-After, backoff) is paused for every worker. Thread-safe."""
+    """Spaces request starts on each host by at least ``delay`` seconds (more where the
+    host's robots.txt asks for it); a host that asked us to wait (Retry-After, backoff) is
+    paused for every worker. Thread-safe."""
 
     def __init__(self, delay: float):
         self.delay = delay
+        self._delays: dict[str, float] = {}  # hosts with a Crawl-delay above ``delay``
         self._next_start: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def wait_turn(self, host: str) -> None:
+    def slow_down(self, host: str, delay: float) -> None:
+        """Space this host's requests by ``delay`` seconds when that is more than usual."""
+        if delay > self.delay:
+            with self._lock:
+                self._delays[host] = delay
+
+    def wait_turn(self, host: str, deadline: float | None = None) -> bool:
+        """Sleep until this host may take another request; False (and no turn taken) when
+        that turn would come after ``deadline``."""
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_start.get(host, now))
-            self._next_start[host] = start + self.delay
+            if deadline is not None and start >= deadline:
+                return False
+            self._next_start[host] = start + self._delays.get(host, self.delay)
         if start > now:
             time.sleep(start - now)
+        return True
 
     def pause(self, host: str, seconds: float) -> None:
         with self._lock:

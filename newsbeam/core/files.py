@@ -28,9 +28,14 @@ class FileInput:
     """One listed file: an input of the run."""
 
     source: str
-    uri: str          # absolute path or URI
+    path: str         # absolute path or URI, as the filesystem names it
     size: int         # bytes on disk
     mtime: float      # modification time, seconds since the epoch
+
+    @property
+    def uri(self) -> str:
+        """The path as records store it (see ``printable_path``)."""
+        return printable_path(self.path)
 
     @property
     def key(self) -> str:
@@ -52,12 +57,28 @@ class LoadedFile(OfItem):
         return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
 
 
+def printable_path(path: str) -> str:
+    """``path`` as valid UTF-8 text, for rows and logs.
+
+    A local file name may hold bytes that are not UTF-8 (``bad\xff.html``); Python keeps
+    them as lone surrogates (PEP 383), which no UTF-8 encoder (Beam's coders, Parquet)
+    accepts. They become backslash escapes, ``bad\\xff.html``, as ``ls -b`` and Python's
+    ``repr`` show them: readable, and the same every run (printing twice changes nothing,
+    so the ``files`` state table's paths key the same files again). The file itself is
+    still opened by its real ``path``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system decode makes: escape it too
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def media_type_of(path: str) -> str:
     stem = path[:-3] if path.lower().endswith(".gz") else path
     suffix = os.path.splitext(stem)[1].lower()
     if suffix not in MEDIA_TYPES:
-        raise Rejected("unsupported_file_type",
-                       f"'{suffix or 'no suffix'}' is not one of .txt, .html, .htm (optionally .gz)")
+        raise Rejected("unsupported_file_type", f"'{printable_path(suffix) or 'no suffix'}' "
+                       "is not one of .txt, .html, .htm (optionally .gz)")
     return MEDIA_TYPES[suffix]
 
 
@@ -65,7 +86,7 @@ def _read_bounded(item: FileInput, handle: BinaryIO, max_bytes: int) -> bytes:
     """The file's (decompressed) bytes; refuses more than ``max_bytes`` of either."""
     if item.size > max_bytes:
         raise Rejected("too_large", f"file is {item.size} bytes, limit {max_bytes}")
-    if item.uri.lower().endswith(".gz"):
+    if item.path.lower().endswith(".gz"):
         handle = gzip.GzipFile(fileobj=handle, mode="rb")
     body = handle.read(max_bytes + 1)  # reading one byte more tells if it is over
     if len(body) > max_bytes:
@@ -74,9 +95,9 @@ def _read_bounded(item: FileInput, handle: BinaryIO, max_bytes: int) -> bytes:
 
 
 def _read(item: FileInput, open_file: Callable[[str], BinaryIO], max_bytes: int) -> bytes:
-    media_type_of(item.uri)  # a wrong type is refused before any reading
+    media_type_of(item.path)  # a wrong type is refused before any reading
     try:
-        with open_file(item.uri) as handle:
+        with open_file(item.path) as handle:
             body = _read_bounded(item, handle, max_bytes)
     except (gzip.BadGzipFile, zlib.error, EOFError) as err:
         raise Rejected("corrupt_gzip", str(err)) from None
@@ -100,7 +121,7 @@ def to_raw_document(loaded: LoadedFile) -> RawDocument:
         raise Rejected(loaded.reason, loaded.detail)
     item = loaded.item
     return RawDocument(
-        source=item.source, uri=item.uri, body=loaded.body, media_type=media_type_of(item.uri),
+        source=item.source, uri=item.uri, body=loaded.body, media_type=media_type_of(item.path),
         fetched_at=datetime.fromtimestamp(item.mtime, tz=timezone.utc))
 
 

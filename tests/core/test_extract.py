@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from newsbeam.core.extract.metadata import trafilatura_metadata
 from newsbeam.core.extract import page as page_module
 from newsbeam.core.extract.page import extract_html, parse_html, prune_never_text
 from newsbeam.core.text.clean import parse_plain_text, split_paragraphs
-from newsbeam.core.text.dates import parse_date
+from newsbeam.core.text.dates import parse_date, plausible_date
 from newsbeam.records.documents import RawDocument, Rejected
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -393,6 +393,42 @@ def test_hints_fill_plain_text_metadata():
 ])
 def test_parse_date(text, expected):
     assert parse_date(text) == expected
+
+
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text, plausible", [
+    ("1970-01-01", False), ("0001-01-01T00:00:00Z", False), ("1994-12-31T23:59:59Z", False),
+    ("1995-01-01", True), ("2026-01-03T11:00:00Z", True),  # within a day ahead: time zones
+    ("2026-01-03T12:00:01Z", False), ("2099-01-01", False),
+])
+def test_implausible_publication_dates_are_not_dates(text, plausible):
+    assert (plausible_date(text, NOW) is not None) is plausible
+
+
+def test_an_epoch_or_future_date_gives_way_to_the_next_candidate():
+    dates = {"@type": "NewsArticle", "headline": "H", "datePublished": "1970-01-01T00:00:00Z",
+             "dateCreated": "2021-06-01T08:00:00Z"}
+    assert extract_html(page(jsonld(dates))).published_at == datetime(
+        2021, 6, 1, 8, tzinfo=timezone.utc)
+    ahead = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    meta = (jsonld({"@type": "NewsArticle", "headline": "H", "datePublished": ahead})
+            + '<meta property="article:published_time" content="2022-02-08T11:30:00Z">')
+    assert extract_html(page(meta)).published_at == datetime(2022, 2, 8, 11, 30, tzinfo=timezone.utc)
+    epoch_only = jsonld({"@type": "NewsArticle", "headline": "H", "datePublished": "1970-01-01"})
+    hints = {"published_at": "1970-01-01T00:00:00Z"}
+    assert extract_document(raw(page(epoch_only).encode(), hints=hints)).published_at is None
+
+
+def test_lone_surrogates_escaped_in_json_ld_become_replacement_characters():
+    # JSON may escape half a surrogate pair; Parquet and Beam's coders refuse such text.
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Bad \\udcff headline", "author": "Jane \\ud800 Doe", '
+            '"image": "https://ex.com/\\udcff.jpg"}</script>')
+    result = extract_html(page(head))
+    assert (result.title, result.authors) == ("Bad \ufffd headline", ["Jane \ufffd Doe"])
+    assert result.image_url == "https://ex.com/\ufffd.jpg"
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -1,10 +1,11 @@
 """Local files -> RawDocuments: suffixes, bounds, gzip, and every way a file can be bad."""
 import gzip
 import os
+import pathlib
 
 import pytest
 
-from newsbeam.core.files import FileInput, media_type_of, read_document
+from newsbeam.core.files import FileInput, media_type_of, printable_path, read_document
 from newsbeam.records.documents import Rejected
 
 LIMIT = 1000
@@ -62,3 +63,23 @@ def test_an_unreadable_file_is_rejected(tmp_path):
     ("a.txt", "text/plain"), ("a.htm", "text/html"), ("a.html.gz", "text/html")])
 def test_media_types_follow_the_suffix(path, media_type):
     assert media_type_of(path) == media_type
+
+
+@pytest.mark.parametrize("name, printed", [
+    (b"plain.txt", "plain.txt"), ("café.txt".encode(), "café.txt"),
+    (b"bad\xff.txt", "bad\\xff.txt"), (b"latin-1 caf\xe9.html", "latin-1 caf\\xe9.html"),
+])
+def test_a_file_name_that_is_not_utf8_is_read_and_named_with_escapes(tmp_path, name, printed):
+    path = os.path.join(os.fsencode(tmp_path), name)
+    with open(path, "wb") as handle:
+        handle.write(b"Headline\n\nBody.")
+    raw = read(pathlib.Path(os.fsdecode(path)))
+    assert raw.uri == f"{tmp_path}/{printed}" and raw.body == b"Headline\n\nBody."
+    raw.uri.encode("utf-8")  # strict, as Beam's coders and Parquet encode
+    assert printable_path(os.fsdecode(path)) == raw.uri
+
+
+def test_an_unsupported_suffix_with_an_odd_byte_is_refused_in_printable_words():
+    with pytest.raises(Rejected) as refusal:
+        media_type_of(os.fsdecode(b"/in/odd.p\xffdf"))
+    assert "'.p\\xffdf'" in refusal.value.detail

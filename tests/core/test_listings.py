@@ -125,3 +125,11 @@ def test_sitemap_entities_are_never_expanded(tmp_path):
 <url><loc>https://news.example/x?q=&leak;&c;</loc></url></urlset>""".encode()
     (link,) = parse_sitemap(hostile, "https://news.example/s.xml", 10_000).links
     assert "SECRET" not in link.url and "aaaa" not in link.url
+
+
+def test_a_json_feed_url_with_an_escaped_lone_surrogate_is_still_text():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": '
+            b'[{"id": "1", "url": "https://news.example/\\udcff-story"}]}')
+    (link,) = parse_feed(body, {}, BASE)
+    assert link.url == "https://news.example/\ufffd-story"
+    link.url.encode("utf-8")  # what Beam's coders and Parquet do with it

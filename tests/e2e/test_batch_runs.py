@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import pathlib
 import shutil
@@ -119,6 +120,29 @@ def test_bad_inputs_become_rejects_and_the_run_goes_on(samples_dir, tmp_path, ca
     summary = capsys.readouterr().out
     assert re.search(rf"^\s+rejects\s+{len(BAD_FILES)}$", summary, re.M)
     assert re.search(r"^\s+read:too_large\s+1$", summary, re.M)
+
+
+def test_file_names_that_are_not_utf8_never_stop_a_run(samples_dir, tmp_path):
+    # A Linux file name is bytes; Python shows undecodable ones as lone surrogates (PEP 383),
+    # which Beam's coders and Parquet refuse. Rows name them with backslash escapes.
+    folder = os.fsencode(samples_dir)
+    os.rename(samples_dir / SAMPLES[0].name, os.path.join(folder, b"bad\xff.txt"))
+    with open(os.path.join(folder, b"caf\xe9.html"), "wb") as page:
+        page.write(html_page("Ein Caf\xe9", ["Text " * 30] * 3, "https://example.com/cafe",
+                             "2022-01-05T10:00:00Z").encode())
+    with open(os.path.join(folder, b"odd\xfe.pdf"), "wb") as pdf:
+        pdf.write(b"%PDF-1.4")
+    output = tmp_path / "out"
+    assert run(files_config(tmp_path, samples_dir / "*"), output) == 0
+
+    inputs = {row["input"] for row in read_dataset(output, "articles")}
+    assert {f"{samples_dir}/bad\\xff.txt", f"{samples_dir}/caf\\xe9.html"} <= inputs
+    (reject,) = read_dataset(output, "rejects")
+    assert (reject["input"], reject["reason"]) == (f"{samples_dir}/odd\\xfe.pdf",
+                                                   "unsupported_file_type")
+    manifest = read_manifest(output)
+    assert manifest["counts"] == {"inputs": 7, "articles": 6, "duplicates": 0, "rejects": 1}
+    assert manifest["balanced"]
 
 
 def test_a_page_that_takes_too_long_to_extract_is_cut_off_and_rejected(samples_dir, tmp_path):

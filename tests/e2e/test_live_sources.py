@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
 from tests.helpers.runs import RUNNER_ARGS, read_dataset, read_manifest, write_config
-from tests.helpers.loopback import LoopbackSites, free_loopback
-from tests.helpers.news_sites import (A, B, C, FETCH_SETTINGS, FURNITURE, NewsSites, expected, sample,
-                        sources)
+from tests.helpers.loopback import LoopbackSites, Reply, free_loopback
+from tests.helpers.news_sites import (A, B, C, FETCH_SETTINGS, FURNITURE, NewsSites, article_page,
+                                      expected, sample, sources)
 from newsbeam.cli import main
 
 pytestmark = pytest.mark.skipif(not free_loopback(), reason="needs 127.0.0.2 and .3 on loopback")
@@ -97,3 +98,27 @@ def test_live_sources_end_where_expected_and_a_second_run_sends_conditional_gets
     summary = capsys.readouterr().out
     assert re.search(r"^\s+not modified\s+5$", summary, re.M)
     assert re.search(r"^\s+skipped, ingested before\s+1$", summary, re.M)
+
+
+def test_a_server_trickling_its_headers_does_not_hold_the_run(tmp_path):
+    # Each header byte comes within the read timeout; all of them would take a minute a try.
+    good = sample(0)[0]
+
+    def route(request):
+        if request.path == "/trickle":
+            return Reply(body=b"never", headers={"X-Padding": "x" * 600}, trickle=0.1)
+        if request.path == "/good":
+            return Reply(body=article_page(0), headers={"Content-Type": "text/html"})
+        return Reply(404)
+
+    with LoopbackSites([A], route) as server:
+        urls = [server.url(A, "/trickle"), server.url(A, "/good")]
+        settings = {**FETCH_SETTINGS, "total_timeout_seconds": 1, "max_retries": 1}
+        config = write_config(tmp_path, [{"name": "u", "kind": "urls", "urls": urls}],
+                              fetch=settings)
+        started = time.monotonic()
+        assert run(config, tmp_path / "out") == 0
+        elapsed = time.monotonic() - started
+    assert outcomes(tmp_path / "out") == {urls[0]: "fetch:timeout", urls[1]: "article"}
+    assert [a["title"] for a in read_dataset(tmp_path / "out", "articles")] == [good]
+    assert elapsed < 30  # Beam's start-up plus 2 x 1 s budgets; the trickle wanted minutes

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from urllib.parse import urljoin
 
 from newsbeam.core.text.clean import normalize_line
-from newsbeam.core.text.dates import parse_date
+from newsbeam.core.text.dates import plausible_date
 
 METADATA_FIELDS = ("title", "authors", "published_at", "language", "description", "tags",
                    "image_url", "site_name", "page_url")
@@ -22,10 +22,16 @@ _LANGUAGE = re.compile(r"([a-zA-Z]{2})(?:[-_][A-Za-z0-9-]*)?")
 _URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.", re.IGNORECASE)
 
 
+# JSON (JSON-LD, JSON Feed) may escape half a surrogate pair ("\ud800"): Python keeps it
+# as a lone surrogate, which no UTF-8 encoder (Beam's coders, Parquet) accepts.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def strings_of(value: Any) -> list[str]:
-    """A value as a flat list of non-empty strings (str, or lists of them)."""
+    """A value as a flat list of non-empty strings (str, or lists of them); lone
+    surrogates become U+FFFD."""
     if isinstance(value, str):
-        return [value] if value.strip() else []
+        return [_LONE_SURROGATE.sub("\ufffd", value)] if value.strip() else []
     if isinstance(value, (list, tuple)):
         return [s for item in value for s in strings_of(item)]
     return []
@@ -91,7 +97,7 @@ _TEXT_FIELDS: dict[str, Callable[[str, str | None], Any]] = {  # (text, base URL
     "title": lambda text, _: clean_inline(text),
     "description": lambda text, _: clean_inline(text),
     "site_name": lambda text, _: clean_inline(text),
-    "published_at": lambda text, _: parse_date(text),
+    "published_at": lambda text, _: plausible_date(text),
     "language": lambda text, _: language_code(text),
     "image_url": _absolute_url,
     "page_url": _absolute_url,
@@ -103,7 +109,7 @@ def normalize_field(field: str, value: Any, base_url: str | None = None) -> Any:
     if field in _LIST_FIELDS:
         return _LIST_FIELDS[field](value)
     if field == "published_at" and isinstance(value, datetime):
-        return parse_date(value)
+        return plausible_date(value)
     for text in strings_of(value):
         normalized = _TEXT_FIELDS[field](text, base_url)
         if normalized:

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import feedparser
 import lxml.html
 
+from newsbeam.core.extract.fields import strings_of
 from newsbeam.records.documents import Rejected
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
@@ -113,8 +114,8 @@ def _json_feed(body: bytes) -> dict | None:
 def _json_item(item: Any, base: str) -> Link | None:
     if not isinstance(item, dict):
         return None
-    href = item.get("url") or item.get("external_url")
-    if not isinstance(href, str) or not href.strip():
+    href = next(iter(strings_of(item.get("url")) or strings_of(item.get("external_url"))), None)
+    if href is None:
         return None
     people = item.get("authors") or ([item["author"]] if item.get("author") else [])
     return Link(urljoin(base, href.strip()), _hints(

@@ -98,7 +98,8 @@ class ApplyStage(beam.PTransform):
     """items -> (results, rejects): ``fn`` applied to each item, refusals as reject rows.
 
     With ``time_limit`` (seconds), ``fn`` runs in a child process per DoFn instance and an
-    item that takes longer becomes a ``<stage>_timeout`` reject (``time_limit.TimeLimited``).
+    item that takes more CPU time than that becomes a ``<stage>_timeout`` reject
+    (``time_limit.TimeLimited``: CPU time, so the outcome does not depend on machine load).
     """
 
     def __init__(self, stage: str, fn: Callable, run: RunContext,

@@ -1,14 +1,26 @@
-"""Run a function of one item in a child process, with a wall-clock limit per call.
+"""Run a function of one item in a child process, with a limit on the CPU time per call.
 
 Beam runs DoFns in worker threads, where ``signal.alarm`` cannot interrupt them, and a
 thread stuck in C code (lxml, regexes) cannot be stopped at all. A child process can be
 killed: on timeout it is, a fresh one takes its place, and the item is rejected with
 ``<stage>_timeout``. The child is started once (``spawn``: no forking of a threaded Beam
 worker) and reused, so the cost per item is pickling it there and the result back.
+
+The limit counts the child's CPU time, not wall-clock time, so an item's outcome does not
+depend on how busy the machine is: on a loaded machine (other runs, other workers) a page
+that needs 3 s of CPU may take 10 s of wall time, and a wall-clock limit would reject it
+there and keep it on an idle machine. Extraction is pure computation, so CPU time is the
+work done. The parent reads the child's CPU time from ``/proc`` (Linux), looking only when
+the child could have used up the limit (CPU time never outruns wall time in one thread),
+so items that finish in time cost nothing extra. A child that is not computing at all
+(stuck waiting, stopped) is still cut off by a wall-clock backstop, ``WALL_FACTOR`` times
+the limit. Where ``/proc`` is missing (macOS, Windows) the limit is wall-clock time.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
+import time
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
@@ -18,6 +30,21 @@ _CONTEXT = multiprocessing.get_context("spawn")
 _STOP_SECONDS = 5  # how long a finished child gets to exit before it is killed
 _START_SECONDS = 120  # a child that cannot import its function in this time is broken
 _READY = "ready"
+# A child past this many times its CPU limit in wall-clock time is cut off even when idle:
+# only a machine more than 10x oversubscribed would starve a working child that long.
+WALL_FACTOR = 10
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far, from ``/proc/<pid>/stat``
+    (None where there is no such file: not Linux, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()  # the name may hold spaces
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime (fields 14, 15)
 
 
 def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
@@ -37,7 +64,7 @@ def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
 
 
 class TimeLimited:
-    """``fn(item)`` in a child process; longer than ``seconds`` raises
+    """``fn(item)`` in a child process; more than ``seconds`` of CPU time raises
     ``Rejected(f"{stage}_timeout")``, a child that dies raises ``Rejected(f"{stage}_crashed")``."""
 
     def __init__(self, fn: Callable[[Any], Any], seconds: float, stage: str):
@@ -71,19 +98,38 @@ class TimeLimited:
         self._process = self._conn = None
         self.start()
 
+    def _await_answer(self, cpu_at_start: float | None) -> tuple[Any, str]:
+        """The child's answer, or (None, why) once it used more than ``seconds`` of CPU
+        time (or, idle, ``WALL_FACTOR`` times that in wall-clock time)."""
+        pid, started = self._process.pid, time.monotonic()
+        backstop = started + self.seconds * WALL_FACTOR
+        wait = self.seconds  # the earliest the child can have used up its CPU time
+        while not self._conn.poll(wait):
+            now, cpu_now = time.monotonic(), cpu_seconds(pid)
+            if cpu_at_start is None or cpu_now is None:  # no /proc: wall-clock time
+                return None, f"no result within {self.seconds:g} s"
+            left = self.seconds - (cpu_now - cpu_at_start)
+            if left <= 0:
+                return None, f"over {self.seconds:g} s of CPU time"
+            if now >= backstop:
+                return None, (f"no result within {now - started:.3g} s of wall-clock time "
+                              f"({WALL_FACTOR} x the limit of {self.seconds:g} s)")
+            wait = min(max(left, 0.01), backstop - now)
+        return self._conn.recv(), ""
+
     def __call__(self, item: Any) -> Any:
         if self._process is None:
             self.start()
         try:
+            cpu_at_start = cpu_seconds(self._process.pid)
             self._conn.send(item)
-            ready = self._conn.poll(self.seconds)
-            answer = self._conn.recv() if ready else None
+            answer, overtime = self._await_answer(cpu_at_start)
         except (EOFError, OSError, BrokenPipeError):  # the child died (crash, OOM kill)
             self._replace()
             raise Rejected(f"{self.stage}_crashed", "the worker process died on this input")
         if answer is None:
             self._replace()
-            raise Rejected(f"{self.stage}_timeout", f"no result within {self.seconds:g} s")
+            raise Rejected(f"{self.stage}_timeout", overtime)
         if answer[0] == "ok":
             return answer[1]
         if answer[0] == "rejected":

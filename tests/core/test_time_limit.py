@@ -1,13 +1,18 @@
-"""TimeLimited: a stage function in a real child process, cut off after its time limit."""
+"""TimeLimited: a stage function in a real child process, cut off after its CPU-time limit."""
 from __future__ import annotations
 
-import time
+import os
+from datetime import datetime, timezone
 
 import pytest
-from tests.helpers.child_functions import nap
+from tests.helpers.child_functions import nap, slow_page, spin
 
-from newsbeam.records.documents import Rejected
-from newsbeam.core.time_limit import TimeLimited
+from newsbeam.core.extract.document import extract_document
+from newsbeam.core.time_limit import TimeLimited, cpu_seconds
+from newsbeam.records.documents import RawDocument, Rejected
+
+needs_proc = pytest.mark.skipif(cpu_seconds(os.getpid()) is None,
+                                reason="CPU time is read from /proc (Linux)")
 
 
 @pytest.fixture(scope="module")
@@ -18,24 +23,61 @@ def limited():
     runner.close()
 
 
+def refusal_of(call, item) -> Rejected:
+    with pytest.raises(Rejected) as refused:
+        call(item)
+    return refused.value
+
+
 def test_results_and_refusals_come_back_from_the_child(limited):
     assert limited(0.01) == 0.01
-    with pytest.raises(Rejected) as refusal:
-        limited(-1)
-    assert (refusal.value.reason, refusal.value.detail) == ("negative", "-1")
+    refused = refusal_of(limited, -1)
+    assert (refused.reason, refused.detail) == ("negative", "-1")
 
 
-def test_a_call_over_the_limit_is_cut_off_and_the_next_one_runs(limited):
-    started = time.perf_counter()
-    with pytest.raises(Rejected) as refusal:
-        limited(30)
-    assert refusal.value.reason == "extract_timeout"
-    assert time.perf_counter() - started < 10  # not the 30 s the call wanted
-    assert limited(0.01) == 0.01  # a fresh child took over
+@needs_proc
+def test_waiting_is_not_working_a_call_that_sleeps_past_the_limit_is_not_cut_off(limited):
+    # A sleeping child uses no CPU, as a working one starved by a busy machine uses little:
+    # 1.5 s of wall-clock time against a 0.5 s limit must not be a timeout. Sleeping stands
+    # in for load because it is deterministic; real load only slows the same CPU work.
+    assert limited(1.5) == 1.5
 
 
 def test_a_child_that_dies_becomes_a_crash_reject_and_is_replaced(limited):
-    with pytest.raises(Rejected) as refusal:
-        limited(float("nan"))
-    assert refusal.value.reason == "extract_crashed"
+    assert refusal_of(limited, float("nan")).reason == "extract_crashed"
     assert limited(0.02) == 0.02
+
+
+@pytest.fixture(scope="module")
+def spinning():
+    runner = TimeLimited(spin, seconds=0.3, stage="extract")
+    runner.start()
+    yield runner
+    runner.close()
+
+
+@needs_proc
+def test_an_endless_computation_is_cut_off_by_its_cpu_time(spinning):
+    refused = refusal_of(spinning, None)  # by its CPU time, not the wall-clock backstop
+    assert (refused.reason, refused.detail) == ("extract_timeout", "over 0.3 s of CPU time")
+    assert refusal_of(spinning, None).reason == "extract_timeout"  # and again, fresh child
+
+
+def test_a_child_that_waits_for_ever_is_cut_off_by_the_wall_clock_backstop():
+    runner = TimeLimited(nap, seconds=0.1, stage="extract")
+    try:
+        refused = refusal_of(runner, 3600)
+        assert refused.reason == "extract_timeout" and "wall-clock" in refused.detail
+        assert runner(0.01) == 0.01  # a fresh child took over
+    finally:
+        runner.close()
+
+
+def test_a_page_that_keeps_the_extractor_busy_is_cut_off():
+    page = RawDocument(source="s", uri="mem://slow", body=slow_page().encode(),
+                       media_type="text/html", fetched_at=datetime.now(timezone.utc))
+    runner = TimeLimited(extract_document, seconds=0.3, stage="extract")
+    try:
+        assert refusal_of(runner, page).reason == "extract_timeout"
+    finally:
+        runner.close()

@@ -18,6 +18,12 @@ def nap(seconds: float) -> float:
     return seconds
 
 
+def spin(_item=None) -> None:
+    """Computes for ever: what a page that sends a parser into an endless loop does."""
+    while True:
+        pass
+
+
 def slow_page(paragraphs: int = 8000) -> str:
     """A real page that makes trafilatura work for seconds (~1 MB of nested paragraphs)."""
     text = "The ministers discussed the crisis at length and agreed that more talks were needed."

@@ -1,6 +1,7 @@
 """TimeLimited: a stage function in a real child process, cut off after its CPU-time limit."""
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime, timezone
 
@@ -15,12 +16,19 @@ needs_proc = pytest.mark.skipif(cpu_seconds(os.getpid()) is None,
                                 reason="CPU time is read from /proc (Linux)")
 
 
+@contextlib.contextmanager
+def running(fn, seconds: float):
+    runner = TimeLimited(fn, seconds=seconds, stage="extract")
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
 @pytest.fixture(scope="module")
 def limited():
-    runner = TimeLimited(nap, seconds=0.5, stage="extract")
-    runner.start()
-    yield runner
-    runner.close()
+    with running(nap, 0.5) as runner:
+        yield runner
 
 
 def refusal_of(call, item) -> Rejected:
@@ -50,10 +58,8 @@ def test_a_child_that_dies_becomes_a_crash_reject_and_is_replaced(limited):
 
 @pytest.fixture(scope="module")
 def spinning():
-    runner = TimeLimited(spin, seconds=0.3, stage="extract")
-    runner.start()
-    yield runner
-    runner.close()
+    with running(spin, 0.3) as runner:
+        yield runner
 
 
 @needs_proc
@@ -64,20 +70,14 @@ def test_an_endless_computation_is_cut_off_by_its_cpu_time(spinning):
 
 
 def test_a_child_that_waits_for_ever_is_cut_off_by_the_wall_clock_backstop():
-    runner = TimeLimited(nap, seconds=0.1, stage="extract")
-    try:
+    with running(nap, 0.1) as runner:
         refused = refusal_of(runner, 3600)
         assert refused.reason == "extract_timeout" and "wall-clock" in refused.detail
         assert runner(0.01) == 0.01  # a fresh child took over
-    finally:
-        runner.close()
 
 
 def test_a_page_that_keeps_the_extractor_busy_is_cut_off():
     page = RawDocument(source="s", uri="mem://slow", body=slow_page().encode(),
                        media_type="text/html", fetched_at=datetime.now(timezone.utc))
-    runner = TimeLimited(extract_document, seconds=0.3, stage="extract")
-    try:
+    with running(extract_document, 0.3) as runner:
         assert refusal_of(runner, page).reason == "extract_timeout"
-    finally:
-        runner.close()

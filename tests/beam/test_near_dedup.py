@@ -32,7 +32,7 @@ def as_html(number: int, headline: str, site: str, published: str, edit: bool) -
 
 def syndicated_copy(number: int) -> str:
     return as_html(number, "Breaking: a new headline", "syndicator.example",
-                   "2030-01-05T10:00:00Z", edit=True)
+                   "2022-01-05T10:00:00Z", edit=True)
 
 
 def run(tmp_path: pathlib.Path, folder: pathlib.Path, **extra) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import threading
-import time
 from typing import Callable
 from urllib.parse import urlsplit
 

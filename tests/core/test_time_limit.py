@@ -1,16 +1,15 @@
-"""TimeLimited: a stage function in a real child process, cut off after its CPU-time limit."""
+"""TimeLimited: a stage function in a real child process, cut off after its CPU-time limit.
+(A real page that keeps trafilatura busy: tests/e2e/test_batch_runs.py.)"""
 from __future__ import annotations
 
 import contextlib
 import os
-from datetime import datetime, timezone
 
 import pytest
-from tests.helpers.child_functions import nap, slow_page, spin
+from tests.helpers.child_functions import nap, spin
 
-from newsbeam.core.extract.document import extract_document
 from newsbeam.core.time_limit import TimeLimited, cpu_seconds
-from newsbeam.records.documents import RawDocument, Rejected
+from newsbeam.records.documents import Rejected
 
 needs_proc = pytest.mark.skipif(cpu_seconds(os.getpid()) is None,
                                 reason="CPU time is read from /proc (Linux)")
@@ -74,10 +73,3 @@ def test_a_child_that_waits_for_ever_is_cut_off_by_the_wall_clock_backstop():
         refused = refusal_of(runner, 3600)
         assert refused.reason == "extract_timeout" and "wall-clock" in refused.detail
         assert runner(0.01) == 0.01  # a fresh child took over
-
-
-def test_a_page_that_keeps_the_extractor_busy_is_cut_off():
-    page = RawDocument(source="s", uri="mem://slow", body=slow_page().encode(),
-                       media_type="text/html", fetched_at=datetime.now(timezone.utc))
-    with running(extract_document, 0.3) as runner:
-        assert refusal_of(runner, page).reason == "extract_timeout"

@@ -175,8 +175,7 @@ class SitemapSource(SourceConfig):
 
     @property
     def since_seconds(self) -> int | None:
-        match = _DURATION.match(self.since)
-        return int(match[1]) * _SECONDS_PER_UNIT[match[2]] if match else None
+        return duration_seconds(self.since)
 
     def validate(self, where: str, base_dir: str) -> "SitemapSource":
         check_http_url(self.url, f"{where}.url")
@@ -185,6 +184,12 @@ class SitemapSource(SourceConfig):
         if self.max_depth < 0 or self.max_urls < 1:
             raise ConfigError(f"{where}: max_depth must be >= 0 and max_urls >= 1")
         return self
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds of an age or interval like 30s, 10m, 12h, 2d, 1w (None if not one)."""
+    match = _DURATION.match(text)
+    return int(match[1]) * _SECONDS_PER_UNIT[match[2]] if match else None
 
 
 LIVE_SOURCES = (FeedSource, UrlsSource, SitemapSource)
@@ -239,6 +244,29 @@ _MAY_BE_ZERO = {"max_redirects", "per_host_delay_seconds", "max_retries",
 
 
 @dataclasses.dataclass(frozen=True)
+class StreamConfig:
+    """``newsbeam stream``: where work comes from, windows, lateness, dedup state TTL
+    (docs/streaming.md)."""
+
+    subscription: str = ""      # Pub/Sub subscription of URLs; empty: poll the sources
+    poll_every: str = "5m"      # PeriodicImpulse interval when polling
+    window: str = "5m"          # fixed windows; each window's rows are one commit
+    allowed_lateness: str = "10m"  # later data is a too_late reject
+    dedup_ttl: str = "3d"       # how long a key stays in the streaming dedup state
+
+    def seconds(self, name: str) -> int:
+        return duration_seconds(getattr(self, name))
+
+    def validate(self, where: str) -> None:
+        for name in ("poll_every", "window", "allowed_lateness", "dedup_ttl"):
+            if duration_seconds(getattr(self, name)) is None:
+                raise ConfigError(f"{where}.{name}: '{getattr(self, name)}' is not a duration "
+                                  "like 30s, 5m, 2h, 3d")
+        if self.seconds("window") < 1 or self.seconds("dedup_ttl") < self.seconds("window"):
+            raise ConfigError(f"{where}: window must be positive and dedup_ttl at least a window")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     sources: tuple[SourceConfig, ...]
     output: str
@@ -247,9 +275,10 @@ class Config:
     dedup: DedupConfig
     path: str                 # the config file it was read from
     raw: dict[str, Any]       # the YAML as written, recorded in run manifests
+    stream: StreamConfig = StreamConfig()
 
 
-_TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch", "dedup")
+_TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch", "dedup", "stream")
 
 
 def load_config(path: str, output: str | None = None) -> Config:
@@ -283,8 +312,11 @@ def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
     fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch")
     fetch.validate("fetch")
     sources = _parse_sources(raw.get("sources"), base_dir)
+    stream = _build(StreamConfig, raw.get("stream") or {}, "stream")
+    stream.validate("stream")
     return Config(sources=sources, output=output, limits=limits, fetch=fetch,
-                  dedup=_parse_dedup(raw.get("dedup") or {}), path=path, raw=raw)
+                  dedup=_parse_dedup(raw.get("dedup") or {}), path=path, raw=raw,
+                  stream=stream)
 
 
 def _parse_dedup(raw_dedup: Any) -> DedupConfig:

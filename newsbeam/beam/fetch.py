@@ -103,7 +103,7 @@ class FetchByHost(beam.PTransform):
                 | "Fetch" >> beam.ParDo(_FetchByHost(self.settings, self.work)))
 
 
-def _listings(sources: tuple[SourceConfig, ...]) -> list[ListingInput]:
+def listings_of(sources: tuple[SourceConfig, ...]) -> list[ListingInput]:
     listings = []
     for source in sources:
         if isinstance(source, (FeedSource, SitemapSource)):
@@ -131,23 +131,27 @@ def _listing_row(discovery: Discovery, run: RunContext) -> dict:
                        run.started_at, run.run_id)
 
 
-class ReadLiveSources(beam.PTransform):
-    """Feed, sitemap and urls sources -> {"documents": RawDocuments, "rejects": rows,
-    "listings": fetch-state rows of the feeds and sitemaps read}.
+class FetchLive(beam.PTransform):
+    """(listings, pages) -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
+    rows of the feeds and sitemaps read}: the live half of every pipeline.
 
-    Inputs of the run: each article URL not ingested before, and each listing that failed.
+    ``listings`` (``ListingInput``s) and ``pages`` (``PageInput``s) may come from the config
+    (batch), a periodic poll or a Pub/Sub subscription (stream). Each listing failure is an
+    input of its own; each page is one unless ``skip_seen`` drops it as ingested before
+    (batch runs; a stream's dedup state finds those as duplicates instead, because a state
+    join needs one global window).
     """
 
-    def __init__(self, sources: tuple[SourceConfig, ...], settings: FetchSettings,
-                 output: str, run: RunContext):
+    def __init__(self, settings: FetchSettings, output: str, run: RunContext,
+                 skip_seen: bool = True):
         super().__init__()
-        self.sources, self.settings, self.output, self.run = sources, settings, output, run
+        self.settings, self.output, self.run, self.skip_seen = settings, output, run, skip_seen
 
-    def expand(self, pipeline):
-        validators = pipeline | "ReadValidators" >> ReadState(self.output, LISTINGS)
+    def expand(self, inputs):
+        listings, pages = inputs
+        validators = listings.pipeline | "ReadValidators" >> ReadState(self.output, LISTINGS)
         discovered, listing_rejects = (
-            pipeline
-            | "ListListings" >> beam.Create(_listings(self.sources))
+            listings
             | "WithValidators" >> beam.Map(
                 lambda listing, rows: with_validators(listing, newest_validators(rows)),
                 rows=AsList(validators))
@@ -155,16 +159,13 @@ class ReadLiveSources(beam.PTransform):
             | "FailedChildren" >> beam.FlatMap(with_failed_children)
             | "Discover" >> ApplyStage("discover", settle, self.run))
         found = discovered | "Links" >> beam.FlatMap(_pages_found)
-        listed = (pipeline
-                  | "UrlSources" >> beam.Create(
-                      [s for s in self.sources if isinstance(s, UrlsSource)])
-                  | "ListUrls" >> beam.FlatMap(_listed_pages))
-        documents, page_rejects = (
-            (found, listed)
-            | "AllPages" >> beam.Flatten()
-            | "SkipIngested" >> SkipKnown(
+        pages = (found, pages) | "AllPages" >> beam.Flatten()
+        if self.skip_seen:
+            pages = pages | "SkipIngested" >> SkipKnown(
                 self.output, SEEN, item_key=lambda page: canonicalize_url(page.uri) or page.uri,
                 row_key=lambda row: row["url"], counter=(FETCH, "skipped_ingested"))
+        documents, page_rejects = (
+            pages
             | "CountPages" >> beam.Map(count_input)
             | "FetchPages" >> FetchByHost(self.settings, fetch_page)
             | "Settle" >> ApplyStage("fetch", settle, self.run))
@@ -175,6 +176,31 @@ class ReadLiveSources(beam.PTransform):
             "rejects": (listing_rejects, page_rejects) | "LiveRejects" >> beam.Flatten(),
             "listings": discovered | "ListingState" >> beam.Map(_listing_row, run=self.run),
         }
+
+
+def config_pages(sources: tuple[SourceConfig, ...]) -> list[PageInput]:
+    """The article URLs ``urls`` sources list (read when called)."""
+    return [page for s in sources if isinstance(s, UrlsSource) for page in _listed_pages(s)]
+
+
+class ReadLiveSources(beam.PTransform):
+    """Feed, sitemap and urls sources of a config -> ``FetchLive``'s outputs.
+
+    Inputs of the run: each article URL not ingested before, and each listing that failed.
+    """
+
+    def __init__(self, sources: tuple[SourceConfig, ...], settings: FetchSettings,
+                 output: str, run: RunContext):
+        super().__init__()
+        self.sources, self.settings, self.output, self.run = sources, settings, output, run
+
+    def expand(self, pipeline):
+        listings = pipeline | "ListListings" >> beam.Create(listings_of(self.sources))
+        pages = (pipeline
+                 | "UrlSources" >> beam.Create(
+                     [s for s in self.sources if isinstance(s, UrlsSource)])
+                 | "ListUrls" >> beam.FlatMap(_listed_pages))
+        return (listings, pages) | "FetchLive" >> FetchLive(self.settings, self.output, self.run)
 
 
 class RecordFetchState(beam.PTransform):

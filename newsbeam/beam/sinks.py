@@ -8,6 +8,7 @@ closes, with the ``ingest_date`` of the window's start.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Iterable, Iterator
 
@@ -30,6 +31,20 @@ def window_tag(window: BoundedWindow) -> str:
     if isinstance(window, IntervalWindow):
         return f"w{window.start.to_utc_datetime():%Y%m%dT%H%M%S}"
     return ""
+
+
+def commit_tag(window: BoundedWindow, pane) -> str:
+    """A window's commit: its start and pane index (``w20260101T120000-p0``); nothing for
+    the global window (a batch run commits once)."""
+    tag = window_tag(window)
+    return f"{tag}-p{pane.index}" if tag else ""
+
+
+def with_tag(staged: StagedFile, run_id: str, tag: str) -> StagedFile:
+    """The staged file, its final name carrying the commit's window and pane."""
+    folder, name = staged.final_path.rsplit("/", 1)
+    unique = name.rsplit("-", 1)[-1]
+    return dataclasses.replace(staged, final_path=f"{folder}/{run_id}-{tag}-{unique}")
 
 
 def ingest_date_of(window: BoundedWindow, run_date: date) -> date:
@@ -87,12 +102,14 @@ class _Commit(beam.DoFn):
                  datasets: dict[str, pa.Schema]):
         self.output, self.run_id, self.run_date, self.datasets = output, run_id, run_date, datasets
 
-    def process(self, keyed: tuple[None, Iterable[StagedFile]],
-                window=beam.DoFn.WindowParam) -> Iterator[StagedFile]:
+    def process(self, keyed: tuple[None, Iterable[StagedFile]], window=beam.DoFn.WindowParam,
+                pane=beam.DoFn.PaneInfoParam) -> Iterator[StagedFile]:
         staged = list(keyed[1])
         staged += placeholders(self.output, self.run_id, ingest_date_of(window, self.run_date),
                                self.datasets, {s.table for s in staged if s.rows})
-        tag = window_tag(window)
+        tag = commit_tag(window, pane)
+        if tag:  # a late pane's files and commit never reuse the on-time pane's names
+            staged = [with_tag(s, self.run_id, tag) for s in staged]
         commit(self.output, f"{self.run_id}-{tag}" if tag else self.run_id, self.run_id, staged)
         yield from staged
 

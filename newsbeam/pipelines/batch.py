@@ -10,16 +10,14 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.beam.dedup.batch import BatchDedup
-from newsbeam.beam.fetch import RecordFetchState
 from newsbeam.beam.metrics import stage_metrics
-from newsbeam.beam.process import ProcessDocuments
-from newsbeam.beam.sinks import WriteDatasets
 from newsbeam.beam.sources import ReadSources
 from newsbeam.config import Config
+from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.preflight import preflight
 from newsbeam.pipelines.runner import new_run, pipeline_options, utc_now
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DATASETS, FILES, STATE_TABLES
+from newsbeam.records.schema import FILES
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
 from newsbeam.store.commit import drop_staging
@@ -35,16 +33,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
     """The whole batch graph on ``pipeline``; returns the committed files' PCollection."""
     read = pipeline | "Read" >> ReadSources(config, run, reprocess)
     dedup = BatchDedup(config.dedup, config.output if config.dedup.cross_run else None)
-    outputs = read["documents"] | "Process" >> ProcessDocuments(
-        run, dedup, config.limits.min_words,
-        extract_timeout=config.limits.extract_timeout_seconds or None)
-    outputs["rejects"] = ((outputs["rejects"], read["rejects"])
-                          | "AllRejects" >> beam.Flatten())
-    # Fetch state commits with the datasets: a failed run remembers nothing.
-    fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
-                   | "FetchState" >> RecordFetchState())
-    return {**outputs, **fetch_state, FILES: read["files"]} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES)
+    return process_and_write(read, config, run, dedup, {FILES: read["files"]})
 
 
 def run(config: Config, beam_args: list[str] | None = None, reprocess: bool = False) -> dict:

@@ -1,0 +1,140 @@
+"""The streaming dedup engine: each window settled as a batch run would, then first seen
+wins across windows, remembered in keyed state for a time-to-live.
+
+Within a window the batch transforms run unchanged (``ExactRounds``: GroupByKey rounds by
+canonical URL and content hash, ``rank.row_rank`` picks the keeper). Across windows a
+window's keepers go through ``FirstSeen``: state keyed by canonical URL, then by content
+hash, in the global window, holding the first keeper of each key for ``ttl_seconds`` of
+event time (an event-time timer clears it, so state stays bounded). A keeper of a later
+window whose key is held becomes a ``duplicates`` row naming the first one. Keys the state
+does not hold are looked up in the cross-run index (a side input read once when the stream
+starts): what batch runs (or earlier streams) committed always wins, as in batch runs.
+Semantics that differ from batch: docs/streaming.md.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import apache_beam as beam
+from apache_beam.coders import PickleCoder
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import AsMultiMap
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import (
+    ReadModifyWriteStateSpec, TimerSpec, on_timer)
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils.timestamp import Duration
+
+from newsbeam.beam.dedup.earlier import ReadIndex
+from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.core.dedup.exact import content_key, duplicate_row
+from newsbeam.core.dedup.index import index_entry
+from newsbeam.core.dedup.rank import row_rank
+from newsbeam.records.schema import DEDUP_INDEX
+
+STREAM_DEDUP = "stream_dedup"  # metrics namespace
+
+
+def _held(row: dict) -> dict:
+    """What the state keeps of a keeper: enough to name it and rank it."""
+    return {"article_id": row["article_id"], "published_at": row["published_at"]}
+
+
+class _FirstSeen(beam.DoFn):
+    """(key, window keeper) -> the keeper, or a duplicate of the key's first keeper."""
+
+    KEEPER = ReadModifyWriteStateSpec("keeper", PickleCoder())
+    EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, method: str, ttl_seconds: int):
+        self.method, self.ttl = method, Duration(seconds=ttl_seconds)
+        self.held = Metrics.counter(STREAM_DEDUP, f"{method}_keys_held")
+        self.expired = Metrics.counter(STREAM_DEDUP, f"{method}_keys_expired")
+        self.folded = Metrics.counter(STREAM_DEDUP, f"duplicates_{method}_earlier_window")
+        self.from_index = Metrics.counter(STREAM_DEDUP, f"duplicates_{method}_index")
+
+    def process(self, keyed: tuple, earlier: dict, timestamp=beam.DoFn.TimestampParam,
+                keeper=beam.DoFn.StateParam(KEEPER),
+                expiry=beam.DoFn.TimerParam(EXPIRY)) -> Iterator:
+        key, row = keyed
+        held = keeper.read()
+        if held is None and key in earlier:  # committed by an earlier run: it wins
+            self.from_index.inc()
+            first = min(earlier[key], key=lambda e: row_rank(e, earlier_run=True))
+            yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(row, first, self.method))
+            return
+        if held is not None and held["article_id"] != row["article_id"]:
+            self.folded.inc()
+            yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(row, held, self.method))
+            return
+        if held is None:
+            self.held.inc()
+            keeper.write(_held(row))
+            expiry.set(timestamp + self.ttl)
+        yield row
+
+    @on_timer(EXPIRY)
+    def expire(self, keeper=beam.DoFn.StateParam(KEEPER)):
+        keeper.clear()
+        self.expired.inc()
+
+
+class FirstSeen(beam.PTransform):
+    """(window keepers, index entries) -> (rows first seen, duplicates of earlier windows)
+    for one key; rows without a key pass."""
+
+    def __init__(self, method: str, key: Callable[[dict], str | None], ttl_seconds: int,
+                 windowing):
+        super().__init__()
+        self.method, self.key, self.ttl, self.windowing = method, key, ttl_seconds, windowing
+
+    def expand(self, pcolls):
+        rows, entries = pcolls
+        key = self.key
+        earlier = entries | "KeyEntries" >> beam.FlatMap(
+            lambda e: [(key(e), e)] if key(e) else [])
+        result = (
+            rows
+            | "Unwindowed" >> beam.WindowInto(GlobalWindows())  # state lives across windows
+            | "Key" >> beam.FlatMap(lambda r: [(key(r), r)] if key(r) else [])
+            | "FirstSeen" >> beam.ParDo(_FirstSeen(self.method, self.ttl),
+                                        AsMultiMap(earlier)).with_outputs(
+                "duplicates", main="kept"))
+        unkeyed = rows | "Unkeyed" >> beam.Filter(lambda r: not key(r))
+        kept = ((result.kept | "RewindowKept" >> self.windowing(), unkeyed)
+                | "Kept" >> beam.Flatten())
+        return kept, result.duplicates | "RewindowDups" >> self.windowing()
+
+
+class StreamDedup(beam.PTransform):
+    """Windowed article rows -> {"articles", "duplicates"} (+ "dedup_index" rows when
+    ``index_output`` is set: the stream's keepers join the cross-run index batch runs use).
+
+    ``windowing``: makes the stream's ``WindowInto`` (rows are re-windowed with it after the
+    state steps, which run in the global window). Near-duplicates are settled within each
+    window only (docs/streaming.md).
+    """
+
+    def __init__(self, windowing, ttl_seconds: int, index_output: str | None = None):
+        super().__init__()
+        self.windowing, self.ttl, self.index_output = windowing, ttl_seconds, index_output
+
+    def expand(self, rows):
+        articles, window_dups = rows | "Window" >> ExactRounds()
+        if self.index_output is not None:
+            entries = rows.pipeline | "ReadIndex" >> ReadIndex(self.index_output)
+        else:
+            entries = rows.pipeline | "NoIndex" >> beam.Create([])
+        by_url, url_dups = (articles, entries) | "ByUrl" >> FirstSeen(
+            "url", lambda r: r["canonical_url"], self.ttl, self.windowing)
+        kept, content_dups = (by_url, entries) | "ByContent" >> FirstSeen(
+            "content", content_key, self.ttl, self.windowing)
+        earlier = (url_dups, content_dups) | "EarlierWindows" >> beam.Flatten()
+        # A window's duplicates follow their keeper when it lost to an earlier window.
+        window_dups = (window_dups, earlier) | "FollowEarlier" >> RepointDuplicates()
+        duplicates = (window_dups, earlier) | "AllDuplicates" >> beam.Flatten()
+        outputs = {"articles": (kept, duplicates) | "Attach" >> AttachDuplicates(),
+                   "duplicates": duplicates}
+        if self.index_output is not None:
+            outputs[DEDUP_INDEX] = kept | "IndexRows" >> beam.Map(index_entry, None)
+        return outputs

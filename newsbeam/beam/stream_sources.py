@@ -1,0 +1,51 @@
+"""Where a stream's work comes from: a Pub/Sub subscription of URLs, or a periodic poll of
+the configured sources (``PeriodicImpulse``: Dataflow, Flink, Prism). Both give timestamped
+``WorkItem``s in the global window; the stream pipeline windows them."""
+from __future__ import annotations
+
+import time
+
+import apache_beam as beam
+
+from newsbeam.beam.fetch import config_pages, listings_of
+from newsbeam.config import LIVE_SOURCES, SourceConfig
+from newsbeam.core.fetch.work import WorkItem, from_message
+
+
+class ReadPubSubWork(beam.PTransform):
+    """Messages of a subscription -> WorkItems stamped with their publish time."""
+
+    def __init__(self, subscription: str):
+        super().__init__()
+        self.subscription = subscription
+
+    def expand(self, pipeline):
+        from apache_beam.io.gcp.pubsub import ReadFromPubSub  # needs newsbeam[stream]
+
+        return (pipeline
+                | "Read" >> ReadFromPubSub(subscription=self.subscription, with_attributes=True)
+                | "Parse" >> beam.Map(lambda message: from_message(message.data,
+                                                                   message.attributes)))
+
+
+def _poll(_tick, sources: tuple[SourceConfig, ...]) -> list[WorkItem]:
+    """One poll: every feed and sitemap to list, every listed URL (read now)."""
+    work = [WorkItem(l.source, l.uri, l.kind) for l in listings_of(sources)]
+    return work + [WorkItem(p.source, p.uri) for p in config_pages(sources)]
+
+
+class PollSources(beam.PTransform):
+    """Every ``interval_seconds``: the live sources of the config as WorkItems."""
+
+    def __init__(self, sources: tuple[SourceConfig, ...], interval_seconds: int):
+        super().__init__()
+        self.sources = tuple(s for s in sources if isinstance(s, LIVE_SOURCES))
+        self.interval = interval_seconds
+
+    def expand(self, pipeline):
+        from apache_beam.transforms.periodicsequence import PeriodicImpulse
+
+        return (pipeline
+                | "Tick" >> PeriodicImpulse(start_timestamp=time.time(),
+                                            fire_interval=self.interval)
+                | "Sources" >> beam.FlatMap(_poll, self.sources))

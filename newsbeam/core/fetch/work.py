@@ -1,0 +1,38 @@
+"""Units of work a stream receives (a URL pushed on Pub/Sub, or a source polled) and the
+batch inputs they become: a page to fetch, or a feed/sitemap to list."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+from newsbeam.core.fetch.discovery import ListingInput
+from newsbeam.core.fetch.pages import PageInput
+from newsbeam.records.documents import Rejected
+
+KINDS = ("page", "feed", "sitemap")
+DEFAULT_SOURCE = "pubsub"
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkItem:
+    source: str
+    uri: str
+    kind: str = "page"
+
+
+def from_message(data: bytes, attributes: Mapping[str, str] | None = None) -> WorkItem:
+    """A Pub/Sub message: the URL as its data; optional attributes ``kind`` (page, feed or
+    sitemap; default page) and ``source`` (the source name rows carry; default pubsub)."""
+    attributes = attributes or {}
+    return WorkItem(attributes.get("source") or DEFAULT_SOURCE,
+                    data.decode("utf-8", "replace").strip(), attributes.get("kind") or "page")
+
+
+def to_input(item: WorkItem) -> PageInput | ListingInput:
+    if item.kind not in KINDS:
+        raise Rejected("bad_message", f"kind '{item.kind}' is not one of {', '.join(KINDS)}")
+    if not item.uri.startswith(("http://", "https://")) or any(c.isspace() for c in item.uri):
+        raise Rejected("bad_message", f"not an http(s) URL: {item.uri[:200]!r}")
+    if item.kind == "page":
+        return PageInput(item.source, item.uri)
+    return ListingInput(item.source, item.uri, item.kind)

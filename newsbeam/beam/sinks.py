@@ -99,8 +99,9 @@ class _Commit(beam.DoFn):
     no file yet)."""
 
     def __init__(self, output: str, run_id: str, run_date: date,
-                 datasets: dict[str, pa.Schema]):
+                 datasets: dict[str, pa.Schema], on_commit=None):
         self.output, self.run_id, self.run_date, self.datasets = output, run_id, run_date, datasets
+        self.on_commit = on_commit
 
     def process(self, keyed: tuple[None, Iterable[StagedFile]], window=beam.DoFn.WindowParam,
                 pane=beam.DoFn.PaneInfoParam) -> Iterator[StagedFile]:
@@ -110,7 +111,10 @@ class _Commit(beam.DoFn):
         tag = commit_tag(window, pane)
         if tag:  # a late pane's files and commit never reuse the on-time pane's names
             staged = [with_tag(s, self.run_id, tag) for s in staged]
-        commit(self.output, f"{self.run_id}-{tag}" if tag else self.run_id, self.run_id, staged)
+        commit_id = f"{self.run_id}-{tag}" if tag else self.run_id
+        commit(self.output, commit_id, self.run_id, staged)
+        if self.on_commit:  # e.g. a stream's per-window manifest
+            self.on_commit(commit_id, window, pane, staged)
         yield from staged
 
 
@@ -120,13 +124,16 @@ class WriteDatasets(beam.PTransform):
     Datasets are named by ``datasets`` ({name: schema}) and go to their partitions; state
     tables (``state``: {name: schema}) go to ``_state/<name>/``, committed in the same step:
     run state such as the dedup index must appear exactly when the datasets do.
+    ``on_commit(commit_id, window, pane, staged files)`` runs after each commit.
     """
 
     def __init__(self, output: str, run_id: str, run_date: date,
-                 datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None):
+                 datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None,
+                 on_commit=None):
         super().__init__()
         self.output, self.run_id, self.run_date = output, run_id, run_date
         self.datasets, self.state = dict(datasets), dict(state or {})
+        self.on_commit = on_commit
 
     def _writer(self, name: str) -> _WriteStaged:
         if name in self.state:
@@ -144,4 +151,4 @@ class WriteDatasets(beam.PTransform):
             | "ByWindow" >> beam.WithKeys(lambda _: None)
             | "GatherWindow" >> beam.GroupByKey()
             | "Commit" >> beam.ParDo(_Commit(self.output, self.run_id, self.run_date,
-                                              self.datasets)))
+                                              self.datasets, self.on_commit)))

@@ -14,7 +14,7 @@ from newsbeam.records.schema import DATASETS, STATE_TABLES
 
 
 def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.PTransform,
-                      extra_state: dict | None = None):
+                      extra_state: dict | None = None, on_commit=None):
     """``read``: {"documents", "rejects", "listings"} of a source -> committed files."""
     outputs = read["documents"] | "Process" >> ProcessDocuments(
         run, dedup, config.limits.min_words,
@@ -25,4 +25,4 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
     fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
                    | "FetchState" >> RecordFetchState())
     return {**outputs, **fetch_state, **(extra_state or {})} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES)
+        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit)

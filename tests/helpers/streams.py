@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.transforms.window import TimestampedValue
 
@@ -64,14 +65,24 @@ class Events:
         return self
 
 
-def run_stream(config, events: Events, end_seconds: float) -> str:
+def run_stream(config, events: Events, end_seconds: float, check=None):
     """Runs the stream over ``events``, the watermark advanced to ``end_seconds`` (past every
-    timer: apache/beam#18987) before infinity; returns the run id."""
+    timer: apache/beam#18987) before infinity; ``check(manifests)`` may add assertions to
+    the graph. Returns the pipeline result."""
     run = new_run()
     stream = events.watermark(end_seconds).stream.advance_watermark_to_infinity()
-    with beam.Pipeline(options=streaming_options()) as pipeline:
-        build_stream(pipeline, config, run, work=pipeline | "Events" >> stream)
-    return run.run_id
+    pipeline = beam.Pipeline(options=streaming_options())
+    manifests = build_stream(pipeline, config, run, work=pipeline | "Events" >> stream)
+    if check:
+        check(manifests)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def counter(result, name: str) -> int:
+    found = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+    return sum(c.attempted for c in found)
 
 
 def window_manifests(output: pathlib.Path) -> list[dict]:

@@ -63,7 +63,7 @@ class _FirstSeen(beam.DoFn):
             first = min(earlier[key], key=lambda e: row_rank(e, earlier_run=True))
             yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(row, first, self.method))
             return
-        if held is not None and held["article_id"] != row["article_id"]:
+        if held is not None:  # (the same URL again has the same article id: still a copy)
             self.folded.inc()
             yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(row, held, self.method))
             return

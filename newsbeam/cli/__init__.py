@@ -1,4 +1,4 @@
-"""Command line: ``newsbeam run|compact|query|stats``.
+"""Command line: ``newsbeam run|follow|stream|compact|query|stats``.
 
 Parsing and printing only: the run itself is ``pipelines.batch.run``, the store commands are
 in ``cli/store_commands.py``."""
@@ -10,6 +10,7 @@ import sys
 
 from newsbeam import __version__
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
+from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
 from newsbeam.cli.summary import format_summary
 
 DESCRIPTION = """\
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true",
                      help="log progress, including Beam's own messages")
     add_store_commands(commands)
+    add_stream_commands(commands)
     return parser
 
 
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args, beam_args)
+    if args.command in STREAM_COMMANDS:  # they take Beam options too
+        return STREAM_COMMANDS[args.command](args, beam_args)
     if beam_args:
         print(f"newsbeam: unknown option {beam_args[0]} (see 'newsbeam {args.command} --help')",
               file=sys.stderr)

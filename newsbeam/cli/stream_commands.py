@@ -1,0 +1,126 @@
+"""``newsbeam stream`` and ``newsbeam follow``: parsing, signals and printing only; the
+lifecycles are ``modes/stream.py`` and ``modes/follow.py``."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from newsbeam.config import duration_seconds
+
+STREAM_EPILOG = """\
+Work comes from the config's 'stream' section: a Pub/Sub subscription of URLs
+(stream.subscription: projects/P/subscriptions/S; runs locally on the
+BundleBasedDirectRunner, or anywhere with --runner DataflowRunner|FlinkRunner), or a
+periodic poll of the configured sources (stream.poll_every; needs a runner that runs
+PeriodicImpulse: Dataflow, Flink, Prism). Each window (stream.window, default 5m) is
+committed as it closes: same datasets and layout as 'newsbeam run', one
+_runs/<run_id>-w<window>-p<pane>.json per commit. SIGINT/SIGTERM: the open window
+commits, then the stream stops (exit 0). Other options go to Beam."""
+
+FOLLOW_EPILOG = """\
+Each poll is one 'newsbeam run' over the same output (same state: feed validators, seen
+URLs, dedup index), so only new entries are fetched. A failing poll is logged and retried
+at the next interval; a locked output skips the poll. SIGINT/SIGTERM: stops after the
+current run has committed (exit 0)."""
+
+
+def add_stream_commands(commands) -> None:
+    for name, helptext, epilog in (
+            ("stream", "run the unbounded pipeline, committing window by window",
+             STREAM_EPILOG),
+            ("follow", "poll the config's sources with repeated runs (a laptop's stream)",
+             FOLLOW_EPILOG)):
+        parser = commands.add_parser(name, help=helptext, description=helptext, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--config", required=True, metavar="FILE", help="YAML run config")
+        parser.add_argument("--output", metavar="DIR",
+                            help="output directory; overrides the config's 'output'")
+        parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+        if name == "follow":
+            parser.add_argument("--every", default="10m", metavar="DURATION",
+                                help="time between polls, e.g. 30s, 10m, 1h (default 10m)")
+            parser.add_argument("--max-runs", type=int, metavar="N",
+                                help="stop after N polls (default: until stopped)")
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT/SIGTERM set the returned event instead of killing the process mid-commit."""
+    stop = threading.Event()
+
+    def request_stop(signum, _frame):
+        print(f"newsbeam: {signal.Signals(signum).name}: stopping after the current commit",
+              file=sys.stderr, flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
+
+
+def poll_line(outcome: str, manifest: dict | None, error: str | None) -> str:
+    """One line per poll."""
+    if manifest is None:
+        return f"newsbeam follow: poll {outcome}: {' '.join((error or '').split())[:300]}"
+    counts = manifest.get("counts", {})
+    return (f"newsbeam run {manifest['run_id']}: {manifest['status']} in "
+            f"{manifest['wall_seconds']:.1f} s: {counts.get('inputs', 0)} inputs, "
+            f"{counts.get('articles', 0)} articles, {counts.get('duplicates', 0)} duplicates, "
+            f"{counts.get('rejects', 0)} rejects")
+
+
+def _load(args):
+    from newsbeam.config import ConfigError, load_config
+
+    try:
+        return load_config(args.config, output=args.output)
+    except ConfigError as err:
+        print(f"newsbeam: config error: {err}", file=sys.stderr)
+        return None
+
+
+def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
+    every = duration_seconds(args.every)
+    if every is None or every < 1 or (args.max_runs is not None and args.max_runs < 1):
+        print("newsbeam: --every takes a duration like 30s, 10m, 1h and --max-runs a "
+              "positive number", file=sys.stderr)
+        return 2
+    config = _load(args)
+    if config is None:
+        return 2
+    from newsbeam.modes.follow import follow
+
+    outcomes = follow(config, beam_args, every, args.max_runs, _stop_on_signals(),
+                      report=lambda *poll: print(poll_line(*poll), flush=True))
+    print(f"newsbeam follow: stopped after {sum(outcomes.values())} polls "
+          f"({outcomes['succeeded']} succeeded, {outcomes['skipped']} skipped, "
+          f"{outcomes['failed']} failed)", flush=True)
+    return 0
+
+
+def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
+    config = _load(args)
+    if config is None:
+        return 2
+    from newsbeam.config import ConfigError
+    from newsbeam.modes.stream import stream
+    from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
+
+    try:
+        manifest = stream(config, beam_args, _stop_on_signals())
+    except Locked as err:
+        print(f"newsbeam: skipped: {err}", file=sys.stderr)
+        return LOCKED_EXIT_CODE
+    except ConfigError as err:
+        print(f"newsbeam: config error: {err}", file=sys.stderr)
+        return 2
+    counts = manifest["counts"]
+    print(f"newsbeam stream {manifest['run_id']}: {manifest['status']}: "
+          f"{len(manifest['commits'])} commits, {counts['articles']} articles, "
+          f"{counts['duplicates']} duplicates, {counts['rejects']} rejects; manifest "
+          f"{manifest['manifest_path']}", flush=True)
+    return 1 if manifest["status"] == "failed" else 0
+
+
+STREAM_COMMANDS = {"stream": _stream, "follow": _follow}

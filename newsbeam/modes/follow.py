@@ -1,0 +1,46 @@
+"""``newsbeam follow``: continuous local ingestion as repeated bounded runs.
+
+Each poll is one ``pipelines.batch.run`` over the same output, so polls share the batch
+state (feed validators, seen URLs, the dedup index): a poll fetches only what is new. A
+failing poll is logged and retried at the next interval; a poll that finds the output
+locked (another run, a compaction) is skipped. A stop request (``stop`` set, e.g. by
+SIGINT/SIGTERM) ends the loop after the current run has committed.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from newsbeam.config import Config
+from newsbeam.pipelines import batch
+from newsbeam.store.lock import Locked
+
+LOG = logging.getLogger("newsbeam.follow")
+
+
+def follow(config: Config, beam_args: list[str], every_seconds: float,
+           max_runs: int | None = None, stop: threading.Event | None = None,
+           report: Callable[[str, dict | None, str | None], None] = lambda *_: None,
+           run_once: Callable[..., dict] = batch.run) -> dict[str, int]:
+    """Polls until ``stop`` is set or ``max_runs`` polls were made; returns how many polls
+    succeeded, were skipped (locked) or failed. ``report(outcome, manifest, error)`` is
+    called after each poll."""
+    stop = stop or threading.Event()
+    outcomes = {"succeeded": 0, "skipped": 0, "failed": 0}
+    polls = 0
+    while not stop.is_set():
+        try:
+            manifest, outcome, error = run_once(config, list(beam_args)), "succeeded", None
+        except Locked as err:
+            manifest, outcome, error = None, "skipped", str(err)
+        except Exception as err:  # a failed poll never ends the loop: the next one retries
+            LOG.warning("poll failed: %s: %s", type(err).__name__, err, exc_info=True)
+            manifest, outcome, error = None, "failed", f"{type(err).__name__}: {err}"
+        outcomes[outcome] += 1
+        polls += 1
+        report(outcome, manifest, error)
+        if max_runs is not None and polls >= max_runs:
+            break
+        stop.wait(every_seconds)
+    return outcomes

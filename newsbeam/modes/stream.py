@@ -1,0 +1,106 @@
+"""``newsbeam stream``: the unbounded pipeline's lifecycle.
+
+Takes the output's lock for as long as it runs (batch runs and compaction skip meanwhile),
+recovers, starts ``pipelines.streaming``, and commits window by window. A stop request
+(``stop`` set, e.g. by SIGINT/SIGTERM) lets the window open at that moment close and
+commit (the runner's watermark follows the clock on the local runners), then cancels the
+pipeline and writes the stream's manifest ``_runs/<run_id>.json``. Restarted, a stream
+resumes from what was committed: the dedup index and fetch state its windows committed
+are read back, so nothing is ingested twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import StandardOptions
+
+from newsbeam.config import Config, ConfigError
+from newsbeam.pipelines.preflight import preflight
+from newsbeam.pipelines.runner import new_run, pipeline_options, utc_now
+from newsbeam.pipelines.streaming import build_stream
+from newsbeam.store import manifest as manifests
+from newsbeam.store.commit import drop_staging
+from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
+from newsbeam.store.lock import acquire
+from newsbeam.store.log import read_log
+from newsbeam.store.recover import recover
+from newsbeam.store.state import prepare_index
+
+LOG = logging.getLogger("newsbeam.stream")
+LOCAL_STREAMING_RUNNER = "BundleBasedDirectRunner"  # the local runner that streams Pub/Sub
+DRAIN_GRACE_SECONDS = 15.0   # after the open window's end, for its commit to finish
+
+
+def stream_options(config: Config, beam_args: list[str]):
+    options = pipeline_options(list(beam_args) + ["--streaming"])
+    standard = options.view_as(StandardOptions)
+    if "--runner" not in " ".join(beam_args):  # our default (FnApiRunner) cannot stream
+        if not config.stream.subscription:
+            raise ConfigError("polling streams (no stream.subscription) need a runner that "
+                              "runs PeriodicImpulse: --runner DataflowRunner, FlinkRunner or "
+                              "PrismRunner (apache/beam#26577); locally use 'newsbeam follow'")
+        standard.runner = LOCAL_STREAMING_RUNNER
+    return options
+
+
+def drain_deadline(stop_at: float, window_seconds: int) -> float:
+    """When the window open at ``stop_at`` has closed and had time to commit."""
+    return stop_at - stop_at % window_seconds + window_seconds + DRAIN_GRACE_SECONDS
+
+
+def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
+    """Runs the stream until ``stop`` is set (or the pipeline ends); returns its manifest."""
+    options = stream_options(config, beam_args)
+    FileSystems.set_options(options)
+    preflight(config)
+    with acquire(config.output, "newsbeam stream"):
+        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+        if config.dedup.cross_run:
+            prepare_index(config.output, config.dedup.near)
+        run = new_run()
+        pipeline = beam.Pipeline(options=options)
+        build_stream(pipeline, config, run)
+        result = pipeline.run()
+        finished = threading.Event()
+        failure: list[BaseException] = []
+
+        def wait():
+            try:
+                result.wait_until_finish()
+            except BaseException as err:  # reported in the manifest
+                failure.append(err)
+            finished.set()
+
+        threading.Thread(target=wait, daemon=True, name="newsbeam-stream").start()
+        while not stop.is_set() and not finished.is_set():
+            stop.wait(0.5)
+        status = "failed" if failure else "stopped"
+        if not finished.is_set():
+            deadline = drain_deadline(time.time(), config.stream.seconds("window"))
+            LOG.warning("stopping: committing the open window (until %s)",
+                        time.strftime("%H:%M:%S", time.localtime(deadline)))
+            finished.wait(max(0.0, deadline - time.time()))
+            if not finished.is_set():
+                result.cancel()
+        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+        drop_staging(config.output, run.run_id)
+        commits = sorted(r.commit_id for r in read_log(config.output).records
+                         if r.run_id == run.run_id)
+        counts = manifests.dataset_counts(config.output, run.run_id)
+        manifest = {
+            "run_id": run.run_id, "kind": "stream", "status": status,
+            "started_at": run.started_at.isoformat(), "finished_at": utc_now().isoformat(),
+            "runner": options.view_as(StandardOptions).runner, "beam_args": beam_args,
+            "config_path": config.path, "config": config.raw, "output": config.output,
+            "commits": commits, "counts": counts["rows"],
+            "rejects_by_reason": counts["rejects_by_reason"],
+            "duplicates_by_method": counts["duplicates_by_method"],
+        }
+        if failure:
+            manifest["error"] = f"{type(failure[0]).__name__}: {failure[0]}"
+        manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
+        return manifest

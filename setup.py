@@ -27,6 +27,10 @@ setup(
     extras_require={
         "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3"],   # readers the README shows
         "bench": ["datasketch>=1.6,<2"],
+        # newsbeam stream from Pub/Sub: the client Beam's ReadFromPubSub uses
+        "stream": ["google-cloud-pubsub>=2.1,<3"],
+        # ...and on Dataflow: Beam's GCP I/O (GCS, the Dataflow runner)
+        "gcp": ["apache-beam[gcp]>=2.77,<2.78"],
     },
     entry_points={"console_scripts": ["newsbeam=newsbeam.cli:main"]},
 )

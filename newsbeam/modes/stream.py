@@ -32,7 +32,8 @@ from newsbeam.store.state import prepare_index
 
 LOG = logging.getLogger("newsbeam.stream")
 LOCAL_STREAMING_RUNNER = "BundleBasedDirectRunner"  # the local runner that streams Pub/Sub
-DRAIN_GRACE_SECONDS = 15.0   # after the open window's end, for its commit to finish
+DRAIN_GRACE_SECONDS = 35.0  # after the open window's end: the local runner's Pub/Sub pull
+# blocks up to 30 s when the subscription is idle, and the watermark moves only when it returns
 
 
 def stream_options(config: Config, beam_args: list[str]):

@@ -138,14 +138,15 @@ class FetchLive(beam.PTransform):
     ``listings`` (``ListingInput``s) and ``pages`` (``PageInput``s) may come from the config
     (batch), a periodic poll or a Pub/Sub subscription (stream). Each listing failure is an
     input of its own; each page is one unless ``skip_seen`` drops it as ingested before
-    (batch runs; a stream's dedup state finds those as duplicates instead, because a state
-    join needs one global window).
+    (batch runs; a state join needs one global window, so a stream hands in ``skip_found``
+    instead: a transform its listings' pages go through, e.g. ``seen.SkipFoundBefore``).
     """
 
     def __init__(self, settings: FetchSettings, output: str, run: RunContext,
-                 skip_seen: bool = True):
+                 skip_seen: bool = True, skip_found: beam.PTransform | None = None):
         super().__init__()
         self.settings, self.output, self.run, self.skip_seen = settings, output, run, skip_seen
+        self.skip_found = skip_found
 
     def expand(self, inputs):
         listings, pages = inputs
@@ -159,6 +160,8 @@ class FetchLive(beam.PTransform):
             | "FailedChildren" >> beam.FlatMap(with_failed_children)
             | "Discover" >> ApplyStage("discover", settle, self.run))
         found = discovered | "Links" >> beam.FlatMap(_pages_found)
+        if self.skip_found is not None:
+            found = found | "SkipFoundBefore" >> self.skip_found
         pages = (found, pages) | "AllPages" >> beam.Flatten()
         if self.skip_seen:
             pages = pages | "SkipIngested" >> SkipKnown(

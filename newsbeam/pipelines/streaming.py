@@ -14,7 +14,8 @@ from typing import Callable
 import apache_beam as beam
 
 from newsbeam.beam.dedup.streaming import StreamDedup
-from newsbeam.beam.fetch import FetchLive
+from newsbeam.beam.fetch import FETCH, FetchLive
+from newsbeam.beam.seen import SkipFoundBefore
 from newsbeam.beam.stage import ApplyStage, count_input
 from newsbeam.beam.stream_sources import PollSources, ReadPubSubWork
 from newsbeam.beam.windows import LateGate, stream_windowing
@@ -57,8 +58,12 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
                    | "Receive" >> ApplyStage("receive", to_input, run))
     listings = inputs | "Listings" >> beam.Filter(lambda i: isinstance(i, ListingInput))
     pages = inputs | "Pages" >> beam.Filter(lambda i: not isinstance(i, ListingInput))
+    # Pages pushed as work are fetched each time they come (a copy is a duplicates row);
+    # pages found in listings polled again are fetched once per dedup TTL.
+    skip_found = SkipFoundBefore(config.output, stream.seconds("dedup_ttl"), windows,
+                                 counter=(FETCH, "skipped_ingested"))
     live = (listings, pages) | "FetchLive" >> FetchLive(config.fetch, config.output, run,
-                                                        skip_seen=False)
+                                                        skip_seen=False, skip_found=skip_found)
     counted = ((bad, too_late | "TooLateWindows" >> windows())
                | "WorkRejects" >> beam.Flatten()
                | "CountWorkRejects" >> beam.Map(count_input))

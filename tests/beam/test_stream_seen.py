@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import apache_beam as beam
-from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing import test_stream
 from apache_beam.testing.util import assert_that, equal_to_per_window
 from apache_beam.transforms.window import IntervalWindow, TimestampedValue
 
@@ -33,7 +33,7 @@ def test_found_urls_are_fetched_once_per_ttl_and_ingested_urls_never_on_bundle_b
     output = str(tmp_path)
     write_parquet(layout.state_dir(output, SEEN) + "/earlier.parquet", STATE_TABLES[SEEN],
                   [{"url": "https://e.com/old", "run_id": "earlier"}])
-    events = (TestStream()
+    events = (test_stream.TestStream()
               .advance_watermark_to(T0)
               .add_elements([page("https://e.com/a", 5), page("https://e.com/b", 6),
                              page("https://e.com/old", 7)])

@@ -25,7 +25,9 @@ setup(
         "protego>=0.3,<1",           # robots.txt as RFC 9309 reads it (wildcards, $, Allow)
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3"],   # readers the README shows
+        "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3",   # readers the README shows
+                 "moto[server]>=5,<6", "boto3>=1.28"],                  # S3 on loopback
+        "s3": ["apache-beam[aws]>=2.77,<2.78"],   # outputs on s3://
         "bench": ["datasketch>=1.6,<2"],
         # newsbeam stream from Pub/Sub: the client Beam's ReadFromPubSub uses
         "stream": ["google-cloud-pubsub>=2.1,<3"],

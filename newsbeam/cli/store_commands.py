@@ -25,7 +25,8 @@ def add_store_commands(commands) -> None:
                     "and drop seen URLs and index entries past --retention-days. One atomic "
                     "commit: readers see the old files or the new ones, never a mix; replaced "
                     "files stay readable for --grace-seconds. Exit 75 when a run holds the "
-                    "output.")
+                    "output. Beam filesystem options (e.g. --s3_endpoint_url) are accepted "
+                    "for outputs on object stores.")
     compact.add_argument("--output", required=True, metavar="DIR")
     compact.add_argument("--target-size", type=parse_size, default="128MB", metavar="SIZE",
                          help="largest file to write (default 128MB)")
@@ -70,6 +71,15 @@ def _compact(args) -> int:
     return 0
 
 
+def _not_local(command: str, output: str) -> bool:
+    """query and stats read with DuckDB on this machine: refuse other outputs in one line."""
+    if "://" not in output:
+        return False
+    print(f"newsbeam: {command} reads local outputs only (DuckDB on this machine); "
+          f"{output} is not local: copy it to a local folder first", file=sys.stderr)
+    return True
+
+
 def _connect(output: str):
     from newsbeam.store.read import connect
     return connect(output)
@@ -78,6 +88,8 @@ def _connect(output: str):
 def _query(args) -> int:
     import duckdb
 
+    if _not_local("query", args.output):
+        return 2
     if args.format == "parquet" and not args.to:
         print("newsbeam: --format parquet needs --to FILE", file=sys.stderr)
         return 2
@@ -121,6 +133,8 @@ def _as_text(table, fmt: str) -> str:
 def _stats(args) -> int:
     from newsbeam.store.read import STATS_QUERIES
 
+    if _not_local("stats", args.output):
+        return 2
     con = _connect(args.output)
     print(f"newsbeam stats {args.output}")
     for title, sql in STATS_QUERIES.items():

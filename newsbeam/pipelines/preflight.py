@@ -44,7 +44,7 @@ def check_sources(config: Config) -> None:
 
 def check_output(output: str) -> None:
     _check_filesystem(output, "output")
-    if not fs.exists(layout.log_dir(output)) and any(
+    if not fs.dir_exists(layout.log_dir(output)) and any(
             fs.match(layout.dataset_files_pattern(output, name)) for name in DATASETS):
         raise ConfigError(f"output: {output} was written by newsbeam < 0.2 (no _log/ commit "
                           "log); use a new output directory")

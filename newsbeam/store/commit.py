@@ -74,4 +74,4 @@ def commit(output: str, commit_id: str, run_id: str,
 def drop_staging(output: str, run_id: str) -> None:
     """Remove a run's staging folder: after its last commit, or its uncommitted files after
     a failure."""
-    fs.delete(layout.staging_dir(output, run_id))
+    fs.delete_tree(layout.staging_dir(output, run_id))

@@ -137,7 +137,7 @@ def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
             done.files_before[name] = len(paths)
             done.rows[name], done.expired[name] = table.num_rows, expired
         if not removes:
-            fs.delete(layout.staging_dir(output, commit_id))
+            fs.delete_tree(layout.staging_dir(output, commit_id))
             return done
         written = {n: sum(a.rows for a in adds if a.table == n) for n in DATASETS}
         for name in DATASETS:  # never commit a compaction that lost or invented a row
@@ -149,7 +149,7 @@ def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
         log.write_record(output, record)
         faults.reached("compact_written")
         log.apply(output, record)
-        fs.delete(layout.staging_dir(output, commit_id))
+        fs.delete_tree(layout.staging_dir(output, commit_id))
         time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
         log.vacuum(output, record)
     return done

@@ -1,11 +1,23 @@
 """Files through Beam's FileSystems, so an output or source may be local or on any filesystem
-Beam has (gs://, s3://, hdfs://, ...). The one place that opens, lists and moves files."""
+Beam has (gs://, s3://, hdfs://, ...). The one place that opens, lists and moves files.
+
+Object stores (S3, GCS, Azure: Beam's filesystems without directories) differ from a disk
+in three ways handled here: an object appears whole when its upload completes (so a write
+needs no temporary file, and a rename is a copy then a delete); folders do not exist apart
+from the objects under them (``ensure_dir`` does nothing, ``dir_exists`` and ``delete_tree``
+work on the prefix); and an upload of zero bytes fails in Beam's S3 client (write at least
+one byte).
+See docs/store-object-storage.md."""
 from __future__ import annotations
 
 from typing import BinaryIO
 
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
+
+from newsbeam.store import s3_clients
+
+s3_clients.install()
 
 # What to install for the filesystems Beam ships behind an extra.
 _EXTRAS = {"gs": "apache-beam[gcp]", "s3": "apache-beam[aws]", "azfs": "apache-beam[azure]",
@@ -41,8 +53,20 @@ def read_bytes(path: str) -> bytes:
         return handle.read()
 
 
+def is_object_store(path: str) -> bool:
+    """True where there are no real folders and no atomic rename (S3, GCS, Azure)."""
+    return not FileSystems.get_filesystem(path).has_dirs()
+
+
 def write_atomically(path: str, data: bytes) -> None:
-    """Write ``path`` whole or not at all (a temporary file, then a rename)."""
+    """Write ``path`` whole or not at all: a temporary file, then a rename, on a disk; one
+    upload on an object store, where an object appears only once its upload completes (a
+    rename there would be a copy and a delete: two more requests, and a leftover on a
+    crash)."""
+    if is_object_store(path):
+        with create(path) as handle:
+            handle.write(data)
+        return
     temp = path + ".tmp"
     with create(temp) as handle:
         handle.write(data)
@@ -50,6 +74,8 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def ensure_dir(path: str) -> None:
+    if is_object_store(path):  # a prefix exists once an object is under it
+        return
     if not FileSystems.exists(path):
         try:
             FileSystems.mkdirs(path)
@@ -78,13 +104,32 @@ def rename(source: str, destination: str) -> None:
     FileSystems.rename([source], [destination])
 
 
+def dir_exists(path: str) -> bool:
+    """A folder on a disk; on an object store, any object under the prefix."""
+    if is_object_store(path):
+        return bool(FileSystems.match([path.rstrip("/") + "/**"])[0].metadata_list)
+    return FileSystems.exists(path)
+
+
 def delete(path: str) -> None:
+    """Delete one file if it exists."""
     if FileSystems.exists(path):
+        FileSystems.delete([path])
+
+
+def delete_tree(path: str) -> None:
+    """Delete a folder and everything under it, if there is anything."""
+    if is_object_store(path):  # Beam deletes every object under a prefix ending in "/"
+        FileSystems.delete([path.rstrip("/") + "/"])
+    elif FileSystems.exists(path):
         FileSystems.delete([path])
 
 
 def delete_all(paths: list[str]) -> None:
     """Delete the files that still exist (a repeated delete is not an error)."""
+    if paths and is_object_store(paths[0]):  # one batch request; missing keys are no error
+        FileSystems.delete(paths)
+        return
     present = [p for p in paths if FileSystems.exists(p)]
     if present:
         FileSystems.delete(present)

@@ -74,6 +74,11 @@ def read_record(output: str, commit_id: str) -> CommitRecord | None:
     return CommitRecord.from_json(fs.read_bytes(path)) if fs.exists(path) else None
 
 
+def _mark(output: str, commit_id: str, state: str) -> None:
+    # The time, not zero bytes: Beam's S3 client cannot upload an empty object.
+    fs.write_atomically(_marker(output, commit_id, state), now_iso().encode())
+
+
 def write_record(output: str, record: CommitRecord) -> None:
     """The commit point: after this, the change happens whatever crashes."""
     fs.ensure_dir(layout.log_dir(output))
@@ -98,14 +103,14 @@ def apply(output: str, record: CommitRecord) -> None:
     # Runs read state files by listing them: replaced ones go now (runs hold the lock, so
     # none is reading). Replaced dataset files wait for ``vacuum``: readers may hold them.
     fs.delete_all([fs.join(output, e.final) for e in record.removes if e.table in STATE_TABLES])
-    fs.write_atomically(_marker(output, record.commit_id, "applied"), b"")
+    _mark(output, record.commit_id, "applied")
     faults.reached("applied" if record.kind == "run" else "compact_applied")
 
 
 def vacuum(output: str, record: CommitRecord) -> None:
     """Delete the dataset files a compaction replaced (after its grace period)."""
     fs.delete_all([fs.join(output, e.final) for e in record.removes])
-    fs.write_atomically(_marker(output, record.commit_id, "vacuumed"), b"")
+    _mark(output, record.commit_id, "vacuumed")
 
 
 @dataclasses.dataclass

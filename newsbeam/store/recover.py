@@ -53,7 +53,7 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
             done.manifests_written.append(run_id)
     for run_id in sorted(log.staging_runs(output)):
         if run_id != keep_staging:
-            fs.delete(layout.staging_dir(output, run_id))
+            fs.delete_tree(layout.staging_dir(output, run_id))
             if run_id not in runs:
                 done.rolled_back.append(run_id)
     now = datetime.now(timezone.utc)

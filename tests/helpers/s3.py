@@ -1,0 +1,68 @@
+"""A real S3 API on loopback for tests: moto in server mode, reached by Beam's S3 filesystem
+and boto3 through an endpoint URL (no AWS account, no internet)."""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import uuid
+from typing import Iterator
+
+ACCESS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+          "region_name": "us-east-1"}
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+
+    def beam_args(self) -> list[str]:
+        """Pipeline options that point Beam's S3 filesystem at this server."""
+        return ["--s3_endpoint_url", self.endpoint, "--s3_access_key_id", ACCESS["aws_access_key_id"],
+                "--s3_secret_access_key", ACCESS["aws_secret_access_key"],
+                "--s3_region_name", ACCESS["region_name"]]
+
+    def client(self):
+        import boto3
+        return boto3.client("s3", endpoint_url=self.endpoint, **ACCESS)
+
+    def new_bucket(self) -> str:
+        name = f"newsbeam-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                          Prefix=prefix)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+    def filesystem(self):
+        """pyarrow's S3 filesystem on this server (reads back what newsbeam wrote)."""
+        from pyarrow import fs as pafs
+        scheme, host = self.endpoint.split("://")
+        return pafs.S3FileSystem(access_key=ACCESS["aws_access_key_id"],
+                                 secret_key=ACCESS["aws_secret_access_key"],
+                                 region=ACCESS["region_name"], endpoint_override=host,
+                                 scheme=scheme)
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 on 127.0.0.1 and a free port, for the duration of the block; Beam's
+    FileSystems point at it (``FileSystems.set_options``) for store calls made outside a
+    pipeline, and are reset afterwards."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    s3 = S3Server(f"http://{host}:{port}")
+    FileSystems.set_options(PipelineOptions(s3.beam_args()))
+    try:
+        yield s3
+    finally:
+        FileSystems.set_options(PipelineOptions([]))
+        server.stop()

@@ -12,6 +12,7 @@
     DuckDB "articles per source for one week" and "full-text LIKE over one day".
 
     python -m bench.store_bench [runs|query|all] [--repeats 3] [--rows 1000000]
+    python -m bench.store_bench s3 --sizes 1,100   # recover() on S3 (moto) against runs
 """
 from __future__ import annotations
 
@@ -148,6 +149,25 @@ def print_runs(results: list[dict]) -> None:
           f"{'met' if slowdown <= 0.20 else 'NOT met'}")
 
 
+def bench_s3_startup(sizes: list[int], repeats: int) -> list[dict]:
+    """``recover`` (what every run does first, under the lock) on S3 against earlier runs:
+    moto on loopback, so request counts, not S3's latencies, make the difference."""
+    from tests.helpers.s3 import s3_server
+
+    results = []
+    with s3_server() as s3:
+        for runs in sizes:
+            output = f"s3://{s3.new_bucket()}/news"
+            built = timed(lambda: build_output(output, runs))
+            row = {"s3_runs": runs, "build_seconds": round(built, 1),
+                   "recover_before": median_of(repeats, lambda: recover(output))}
+            compact(output, grace_seconds=0)
+            row["recover_after"] = median_of(repeats, lambda: recover(output))
+            results.append(row)
+            print(json.dumps(row), flush=True)
+    return results
+
+
 # --- (b) query layout ---------------------------------------------------------------------
 
 SOURCES = [f"source-{i:02d}" for i in range(40)]
@@ -266,7 +286,8 @@ def bench_query(rows: int, repeats: int, scratch: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", default="all", choices=("runs", "query", "all"))
+    parser.add_argument("what", nargs="?", default="all",
+                        choices=("runs", "query", "s3", "all"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -277,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.what in ("runs", "all"):
             print_runs(bench_runs([int(s) for s in args.sizes.split(",")], args.repeats,
                                   Path(scratch)))
+        if args.what == "s3":  # not in "all": needs moto, and the point is request counts
+            bench_s3_startup([int(s) for s in args.sizes.split(",")], args.repeats)
         if args.what in ("query", "all"):
             bench_query(args.rows, args.repeats, Path(scratch))
     print(json.dumps({"load_avg_1m_after": machine_info()["load_avg_1m"]}))

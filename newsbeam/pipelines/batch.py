@@ -65,7 +65,8 @@ def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) 
     except BaseException as err:
         status, error, failure = "failed", f"{type(err).__name__}: {err}", err
     # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
-    recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+    # (Its own manifest is written below: recovery must not write a "lost" one first.)
+    recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
     drop_staging(config.output, run.run_id)  # its empty folders
     committed = run.run_id in committed_runs(read_log(config.output))
     metrics = (stage_metrics(result) if result is not None

@@ -36,7 +36,8 @@ class Recovery:
 
 
 def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = None) -> Recovery:
-    """Finish or undo whatever a crash left; ``keep_staging``: the caller's own run id."""
+    """Finish or undo whatever a crash left; ``keep_staging``: the caller's own run id (its
+    staged files and its manifest are the caller's to finish)."""
     done = Recovery()
     state = log.read_log(output)
     for record in state.pending():
@@ -48,7 +49,7 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
         if record.kind == "run":
             runs.setdefault(record.run_id, []).append(record)
     for run_id, records in runs.items():
-        if not fs.exists(layout.manifest_path(output, run_id)):
+        if run_id != keep_staging and not fs.exists(layout.manifest_path(output, run_id)):
             write_manifest(output, recovered_manifest(output, run_id, records))
             done.manifests_written.append(run_id)
     for run_id in sorted(log.staging_runs(output)):

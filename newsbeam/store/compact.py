@@ -152,4 +152,6 @@ def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
         fs.delete_tree(layout.staging_dir(output, commit_id))
         time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
         log.vacuum(output, record)
+        # Runs read the whole log: fold every finished record into one file (store.log).
+        log.checkpoint(output, commit_id)
     return done

@@ -4,6 +4,8 @@
                                          path, with their dataset and rows) and removes
     <output>/_log/<commit_id>.applied    every add is in place, every state file removed
     <output>/_log/<commit_id>.vacuumed   (compactions) the dataset files it replaced are gone
+    <output>/_log/<commit_id>.checkpoint  (compactions) every finished record so far, folded
+                                         into one file (``checkpoint``)
 
 A change is committed the moment its record exists: the record is written whole (a
 temporary file renamed locally, a single PUT on object stores) after every file it names
@@ -52,7 +54,10 @@ class CommitRecord:
 
     @classmethod
     def from_json(cls, data: bytes) -> "CommitRecord":
-        raw = json.loads(data)
+        return cls.from_dict(json.loads(data))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "CommitRecord":
         return cls(**{**raw, "adds": tuple(FileEntry(**a) for a in raw["adds"]),
                       "removes": tuple(FileEntry(**r) for r in raw["removes"])})
 
@@ -118,6 +123,7 @@ class LogState:
     records: list[CommitRecord]
     applied: set[str]
     vacuumed: set[str]
+    folded: set[str] = dataclasses.field(default_factory=set)  # read from a checkpoint
 
     def pending(self) -> list[CommitRecord]:
         return [r for r in self.records if r.commit_id not in self.applied]
@@ -128,13 +134,62 @@ class LogState:
 
 
 def read_log(output: str) -> LogState:
+    """Every commit record and its state: the newest checkpoint's, then the files beside it
+    (a record both folded and still present after a crash counts once)."""
     names = [p.rsplit("/", 1)[1] for p in fs.match_paths(layout.log_path(output, "*"))]
-    records = [CommitRecord.from_json(fs.read_bytes(layout.log_path(output, n)))
-               for n in names if n.endswith(".json")]
-    records.sort(key=lambda r: (r.created_at, r.commit_id))
+    base = _read_checkpoint(output, names)
+    records = {r.commit_id: r for r in base.records}
+    for name in names:
+        if name.endswith(".json") and name[:-len(".json")] not in records:
+            record = CommitRecord.from_json(fs.read_bytes(layout.log_path(output, name)))
+            records[record.commit_id] = record
     marked = {state: {n.rsplit(".", 1)[0] for n in names if n.endswith("." + state)}
               for state in ("applied", "vacuumed")}
-    return LogState(records, marked["applied"], marked["vacuumed"])
+    return LogState(sorted(records.values(), key=lambda r: (r.created_at, r.commit_id)),
+                    base.applied | marked["applied"], base.vacuumed | marked["vacuumed"],
+                    base.folded)
+
+
+# --- checkpoints: finished records folded into one file ------------------------------------
+#
+# Every run reads the whole log, so without folding its start-up grows with the number of
+# commits ever made (one read per record, and on an object store one request each).
+# ``checkpoint`` (run by compaction, under the lock) writes ``_log/<commit_id>.checkpoint``
+# holding every finished record (applied, and vacuumed if it replaced files) with the
+# previous checkpoint's, then deletes the files it folded. Written whole before anything is
+# deleted, so a crash between leaves records in both places, read once.
+
+def _read_checkpoint(output: str, names: list[str]) -> LogState:
+    """The checkpoints' records (one file but after a crash between writing a new one and
+    deleting the old: their union, since a record once finished stays so)."""
+    folded = LogState([], set(), set())
+    for name in sorted(n for n in names if n.endswith(".checkpoint")):
+        raw = json.loads(fs.read_bytes(layout.log_path(output, name)))
+        folded.records += [CommitRecord.from_dict(r) for r in raw["records"]
+                           if r["commit_id"] not in folded.folded]
+        folded.folded = {r.commit_id for r in folded.records}
+        folded.applied |= set(raw["applied"])
+        folded.vacuumed |= set(raw["vacuumed"])
+    return folded
+
+
+def checkpoint(output: str, name: str, state: LogState | None = None) -> int:
+    """Fold every finished record into ``_log/<name>.checkpoint``; returns how many records
+    the log holds as separate files no more."""
+    state = state or read_log(output)
+    finished = [r for r in state.records if r.commit_id in state.applied
+                and (not r.removes or r.commit_id in state.vacuumed)]
+    ids = {r.commit_id for r in finished}
+    payload = {"records": [dataclasses.asdict(r) for r in finished],
+               "applied": sorted(ids), "vacuumed": sorted(ids & state.vacuumed)}
+    fs.write_atomically(layout.log_path(output, f"{name}.checkpoint"),
+                        json.dumps(payload, separators=(",", ":")).encode())
+    names = [p.rsplit("/", 1)[1] for p in fs.match_paths(layout.log_path(output, "*"))]
+    folded = [n for n in names if n.rsplit(".", 1)[0] in ids
+              and n.rsplit(".", 1)[1] in ("json", "applied", "vacuumed")]
+    older = [n for n in names if n.endswith(".checkpoint") and n != f"{name}.checkpoint"]
+    fs.delete_all([layout.log_path(output, n) for n in folded + older])
+    return len({n.rsplit(".", 1)[0] for n in folded})
 
 
 def live_files(output: str, log: LogState | None = None) -> dict[str, list[str]]:

@@ -46,7 +46,8 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
         done.rolled_forward.append(record.commit_id)
     runs = {}
     for record in state.records:
-        if record.kind == "run":
+        # Folded records were finished (manifests included) before compaction folded them.
+        if record.kind == "run" and record.commit_id not in state.folded:
             runs.setdefault(record.run_id, []).append(record)
     for run_id, records in runs.items():
         if run_id != keep_staging and not fs.exists(layout.manifest_path(output, run_id)):

@@ -178,6 +178,8 @@ def test_compaction_on_s3_rewrites_small_files_sorted_with_the_same_rows(s3, out
     assert len([k for k in names if k.startswith(f"articles/{DAY}/")]) == 1  # vacuumed
     assert len([k for k in names if k.startswith("_state/files/")]) == 1
     assert not [k for k in names if k.startswith(("_staging/", "_lock/"))]
+    assert [k for k in names if k.startswith("_log/")] == [f"_log/{done.commit_id}.checkpoint"]
+    assert len(log.read_log(output).records) == 4  # 3 runs and the compaction, folded
     assert recover(output).rolled_forward == []  # nothing left half-done
 
 

@@ -136,8 +136,9 @@ def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
             removes += [log.FileEntry(name, layout.relative(output, p)) for p in paths]
             done.files_before[name] = len(paths)
             done.rows[name], done.expired[name] = table.num_rows, expired
-        if not removes:
+        if not removes:  # no files to rewrite; the log may still have records to fold
             fs.delete_tree(layout.staging_dir(output, commit_id))
+            log.checkpoint(output, commit_id)
             return done
         written = {n: sum(a.rows for a in adds if a.table == n) for n in DATASETS}
         for name in DATASETS:  # never commit a compaction that lost or invented a row

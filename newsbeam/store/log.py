@@ -180,6 +180,8 @@ def checkpoint(output: str, name: str, state: LogState | None = None) -> int:
     finished = [r for r in state.records if r.commit_id in state.applied
                 and (not r.removes or r.commit_id in state.vacuumed)]
     ids = {r.commit_id for r in finished}
+    if not ids - state.folded:
+        return 0  # nothing new: leave the checkpoint as it is
     payload = {"records": [dataclasses.asdict(r) for r in finished],
                "applied": sorted(ids), "vacuumed": sorted(ids & state.vacuumed)}
     fs.write_atomically(layout.log_path(output, f"{name}.checkpoint"),

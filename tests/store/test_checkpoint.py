@@ -57,3 +57,14 @@ def test_a_crash_before_the_folded_files_are_deleted_reads_the_same(tmp_path):
     shutil.copy2(checkpoint, output / "_log" / "compact-20000101T000000Z-0.checkpoint")
     assert summary(log.read_log(str(output)))[1:] == folded[1:]
     assert {r.commit_id for r in log.read_log(str(output)).records} == set(folded[0])
+
+
+def test_compaction_with_no_files_to_rewrite_still_folds_the_log(tmp_path):
+    output = str(tmp_path / "out")
+    committed_run(output, "20260102T000000Z-run0", files=1)
+    done = compact(output, grace_seconds=0)
+    assert done.files_before == {}
+    names = sorted(p.name for p in (tmp_path / "out" / "_log").iterdir())
+    assert names == [f"{done.commit_id}.checkpoint"]
+    assert compact(output, grace_seconds=0).files_before == {}  # and then nothing new
+    assert sorted(p.name for p in (tmp_path / "out" / "_log").iterdir()) == names

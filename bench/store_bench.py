@@ -12,6 +12,7 @@
     DuckDB "articles per source for one week" and "full-text LIKE over one day".
 
     python -m bench.store_bench [runs|query|all] [--repeats 3] [--rows 1000000]
+    python -m bench.store_bench runs --startup-only   # recover() and one commit only
     python -m bench.store_bench s3 --sizes 1,100   # recover() on S3 (moto) against runs
 """
 from __future__ import annotations
@@ -111,7 +112,8 @@ def _one_commit(template: str, scratch: Path) -> float:
     return timed(lambda: commit_run(str(copy), run_id, at.date(), _run_tables(10**6, run_id)))
 
 
-def bench_runs(sizes: list[int], repeats: int, scratch: Path) -> list[dict]:
+def bench_runs(sizes: list[int], repeats: int, scratch: Path,
+               startup_only: bool = False) -> list[dict]:
     results = []
     for runs in sizes:
         template = scratch / f"out-{runs}"
@@ -125,8 +127,9 @@ def bench_runs(sizes: list[int], repeats: int, scratch: Path) -> list[dict]:
             row[f"{phase}_recover"] = median_of(repeats, lambda: recover(str(template)))
             row[f"{phase}_commit"] = statistics.median(
                 _one_commit(str(template), scratch) for _ in range(repeats))
-            row[f"{phase}_run"] = statistics.median(
-                _fixture_run(str(template), scratch) for _ in range(repeats))
+            if not startup_only:
+                row[f"{phase}_run"] = statistics.median(
+                    _fixture_run(str(template), scratch) for _ in range(repeats))
         results.append(row)
         print(json.dumps(row), flush=True)
     return results
@@ -291,13 +294,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--startup-only", action="store_true",
+                        help="runs: time recover() and a commit only, no pipeline runs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     print(json.dumps(machine_info()))
     with tempfile.TemporaryDirectory(prefix="store-bench-") as scratch:
         if args.what in ("runs", "all"):
-            print_runs(bench_runs([int(s) for s in args.sizes.split(",")], args.repeats,
-                                  Path(scratch)))
+            results = bench_runs([int(s) for s in args.sizes.split(",")], args.repeats,
+                                 Path(scratch), args.startup_only)
+            if not args.startup_only:
+                print_runs(results)
         if args.what == "s3":  # not in "all": needs moto, and the point is request counts
             bench_s3_startup([int(s) for s in args.sizes.split(",")], args.repeats)
         if args.what in ("query", "all"):

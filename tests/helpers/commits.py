@@ -7,7 +7,7 @@ from datetime import date
 
 from newsbeam.records.schema import DATASETS, STATE_TABLES
 from newsbeam.store import layout
-from newsbeam.store.commit import StagedFile, commit, staged_file
+from newsbeam.store.commit import StagedFile, commit, drop_staging, staged_file
 from newsbeam.store.manifest import write_manifest
 from newsbeam.store.parquet import write_parquet
 
@@ -28,6 +28,7 @@ def commit_run(output: str, run_id: str, day: date, tables: dict[str, list[dict]
         staged.append(StagedFile(name, staged_path, final_path,
                                  write_parquet(staged_path, schema, rows)))
     commit(output, run_id, run_id, staged)
+    drop_staging(output, run_id)  # as a run does: no empty folders left behind
     if manifest:
         write_manifest(output, {"run_id": run_id, "status": "succeeded",
                                 "counts": {n: len(tables.get(n, [])) for n in DATASETS}})

@@ -134,8 +134,20 @@ class LogState:
 
 
 def read_log(output: str) -> LogState:
-    """Every commit record and its state: the newest checkpoint's, then the files beside it
-    (a record both folded and still present after a crash counts once)."""
+    """Every commit record and its state: the checkpoints', then the files beside them (a
+    record both folded and still present after a crash counts once).
+
+    Readers do not hold the lock: a compaction may fold and delete files this one listed.
+    A file that vanished was folded into a newer checkpoint, so the log is read again."""
+    for _ in range(4):
+        try:
+            return _read_log_once(output)
+        except OSError:  # FileNotFoundError locally, BeamIOError (an IOError) elsewhere
+            continue
+    return _read_log_once(output)
+
+
+def _read_log_once(output: str) -> LogState:
     names = [p.rsplit("/", 1)[1] for p in fs.match_paths(layout.log_path(output, "*"))]
     base = _read_checkpoint(output, names)
     records = {r.commit_id: r for r in base.records}

@@ -68,3 +68,21 @@ def test_compaction_with_no_files_to_rewrite_still_folds_the_log(tmp_path):
     assert names == [f"{done.commit_id}.checkpoint"]
     assert compact(output, grace_seconds=0).files_before == {}  # and then nothing new
     assert sorted(p.name for p in (tmp_path / "out" / "_log").iterdir()) == names
+
+
+def test_a_reader_whose_listing_a_compaction_folded_away_reads_the_log_again(tmp_path,
+                                                                            monkeypatch):
+    """Readers take no lock: the record files they listed may be folded and deleted
+    before they read them."""
+    from newsbeam.store import fs, layout
+
+    output = str(tmp_path / "out")
+    for hour in range(2):
+        committed_run(output, f"20260102T0{hour}0000Z-run{hour}")
+    stale = fs.match_paths(layout.log_path(output, "*"))  # listed before the compaction
+    compact(output, grace_seconds=0)
+    expected = summary(log.read_log(output))
+    listings = iter([stale])
+    real = fs.match_paths
+    monkeypatch.setattr(fs, "match_paths", lambda pattern: next(listings, None) or real(pattern))
+    assert summary(log.read_log(output)) == expected

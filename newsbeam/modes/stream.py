@@ -87,7 +87,8 @@ def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
             finished.wait(max(0.0, deadline - time.time()))
             if not finished.is_set():
                 result.cancel()
-        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
+        # (This run's manifest is written below: recovery must not write a "lost" one.)
+        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
         drop_staging(config.output, run.run_id)
         commits = sorted(r.commit_id for r in read_log(config.output).records
                          if r.run_id == run.run_id)

@@ -16,6 +16,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import BoundedWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
+from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.time_limit import TimeLimited
 from newsbeam.records.documents import Rejected
 from newsbeam.records.run import RunContext
@@ -68,6 +69,8 @@ class _StageFn(beam.DoFn):
         if self.time_limit:  # the stage runs in a child process that can be killed
             self._call = TimeLimited(self.fn, self.time_limit, self.stage)
             self._call.start()
+        elif isinstance(self.fn, ImportedFunction):  # imported now, not in the first item
+            self._call = self.fn.load()
 
     def teardown(self):
         if isinstance(self._call, TimeLimited):

@@ -124,8 +124,16 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
+def _skip_ipython_probe() -> None:
+    """Beam asks on every transform applied whether it runs inside IPython, by importing
+    IPython (0.4 s when installed). A process where IPython is not imported yet is not an
+    IPython session: make that import fail fast, as it does where IPython is missing."""
+    sys.modules.setdefault("IPython", None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = build_parser().parse_known_args(argv)
+    _skip_ipython_probe()
     _configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args, beam_args)

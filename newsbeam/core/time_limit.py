@@ -24,6 +24,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
+from newsbeam.core.lazy import ImportedFunction
 from newsbeam.records.documents import Rejected
 
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -49,6 +50,8 @@ def cpu_seconds(pid: int) -> float | None:
 
 def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
     """Child loop: item in, ("ok", result) / ("rejected", reason, detail) / ("error", text) out."""
+    if isinstance(fn, ImportedFunction):
+        fn = fn.load()
     conn.send(_READY)  # imports are done: the per-item clock may start
     while True:
         try:
@@ -63,6 +66,34 @@ def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
             conn.send(("error", f"{type(err).__name__}: {err}"))
 
 
+_spares: dict[tuple, tuple] = {}  # (fn, stage) -> (process, connection), started early
+
+
+def _launch(fn: Callable[[Any], Any], stage: str) -> tuple:
+    parent, child = _CONTEXT.Pipe()
+    process = _CONTEXT.Process(target=_serve, args=(fn, child), daemon=True,
+                               name=f"newsbeam-{stage}")
+    process.start()
+    child.close()
+    return process, parent
+
+
+def prestart(fn: Callable[[Any], Any], stage: str) -> None:
+    """Start a child for ``fn`` now, so that its imports overlap other start-up work; the
+    first ``TimeLimited`` of the same ``fn`` and ``stage`` in this process takes it over."""
+    if (fn, stage) not in _spares:
+        _spares[fn, stage] = _launch(fn, stage)
+
+
+def discard_spares() -> None:
+    """Stop the children ``prestart`` started that no ``TimeLimited`` took over."""
+    while _spares:
+        process, conn = _spares.popitem()[1]
+        conn.close()
+        process.kill()
+        process.join()
+
+
 class TimeLimited:
     """``fn(item)`` in a child process; more than ``seconds`` of CPU time raises
     ``Rejected(f"{stage}_timeout")``, a child that dies raises ``Rejected(f"{stage}_crashed")``."""
@@ -72,13 +103,9 @@ class TimeLimited:
         self._process = self._conn = None
 
     def start(self) -> None:
-        parent, child = _CONTEXT.Pipe()
-        self._process = _CONTEXT.Process(target=_serve, args=(self.fn, child), daemon=True,
-                                         name=f"newsbeam-{self.stage}")
-        self._process.start()
-        child.close()
-        self._conn = parent
-        if not (parent.poll(_START_SECONDS) and parent.recv() == _READY):
+        spare = _spares.pop((self.fn, self.stage), None)
+        self._process, self._conn = spare or _launch(self.fn, self.stage)
+        if not (self._conn.poll(_START_SECONDS) and self._conn.recv() == _READY):
             raise RuntimeError(f"the {self.stage} worker process did not start")
 
     def close(self) -> None:

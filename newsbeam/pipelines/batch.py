@@ -11,11 +11,13 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.beam.dedup.batch import BatchDedup
 from newsbeam.beam.metrics import stage_metrics
+from newsbeam.beam.process import warm_start
 from newsbeam.beam.sources import ReadSources
 from newsbeam.config import Config
+from newsbeam.core.time_limit import discard_spares
 from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.preflight import preflight
-from newsbeam.pipelines.runner import new_run, pipeline_options, utc_now
+from newsbeam.pipelines.runner import new_run, pipeline_options, runs_in_process, utc_now
 from newsbeam.records.run import RunContext
 from newsbeam.records.schema import FILES
 from newsbeam.store import faults
@@ -57,6 +59,8 @@ def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) 
     run = new_run()
     runner = options.view_as(StandardOptions).runner
     status, error, result, failure = "succeeded", None, None, None
+    if runs_in_process(options):  # overlaps the workers' set-up with building the graph
+        warm_start(config.limits.extract_timeout_seconds or None)
     try:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, config, run, reprocess)
@@ -64,6 +68,7 @@ def _run_locked(config: Config, options, beam_args: list[str], reprocess: bool) 
         result.wait_until_finish()
     except BaseException as err:
         status, error, failure = "failed", f"{type(err).__name__}: {err}", err
+    discard_spares()  # a prestarted extraction child no DoFn took over
     # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
     # (Its own manifest is written below: recovery must not write a "lost" one first.)
     recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)

@@ -5,7 +5,8 @@ import os
 import uuid
 from datetime import datetime, timezone
 
-from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions, PipelineOptions, PrismRunnerOptions, StandardOptions)
 
 from newsbeam.records.run import RunContext
 
@@ -30,6 +31,15 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     if not standard.runner:
         standard.runner = default_runner(options)
     return options
+
+
+def runs_in_process(options: PipelineOptions) -> bool:
+    """Whether the runner runs the DoFns in this process (the FnApiRunner in memory or on
+    threads), so that what they set up can be started here, early."""
+    runner = options.view_as(StandardOptions).runner
+    mode = options.view_as(DirectOptions).direct_running_mode
+    return isinstance(runner, str) and runner.endswith("FnApiRunner") \
+        and mode != "multi_processing"
 
 
 def utc_now() -> datetime:

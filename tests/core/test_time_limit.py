@@ -8,7 +8,9 @@ import os
 import pytest
 from tests.helpers.child_functions import nap, spin
 
-from newsbeam.core.time_limit import TimeLimited, cpu_seconds
+from newsbeam.core import time_limit
+from newsbeam.core.lazy import ImportedFunction
+from newsbeam.core.time_limit import TimeLimited, cpu_seconds, discard_spares, prestart
 from newsbeam.records.documents import Rejected
 
 needs_proc = pytest.mark.skipif(cpu_seconds(os.getpid()) is None,
@@ -73,3 +75,21 @@ def test_a_child_that_waits_for_ever_is_cut_off_by_the_wall_clock_backstop():
         refused = refusal_of(runner, 3600)
         assert refused.reason == "extract_timeout" and "wall-clock" in refused.detail
         assert runner(0.01) == 0.01  # a fresh child took over
+
+
+def test_a_prestarted_child_is_taken_over_and_an_unclaimed_one_stopped():
+    fn = ImportedFunction("tests.helpers.child_functions", "nap")
+    prestart(fn, "extract")
+    prestart(ImportedFunction("tests.helpers.child_functions", "nap"), "normalize")
+    (spare, _conn), = [started for key, started in time_limit._spares.items()
+                       if key == (fn, "extract")]
+    runner = TimeLimited(ImportedFunction("tests.helpers.child_functions", "nap"), 5, "extract")
+    runner.start()
+    try:
+        assert runner._process is spare  # taken over: no second child
+        assert runner(0.01) == 0.01
+    finally:
+        runner.close()
+    (unclaimed, _conn), = time_limit._spares.values()
+    discard_spares()
+    assert not time_limit._spares and not unclaimed.is_alive()

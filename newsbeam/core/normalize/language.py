@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import py3langid
 
@@ -21,6 +22,11 @@ def language_of(declared: str | None, text: str) -> str | None:
     return code
 
 
+_loading = threading.Lock()  # py3langid loads its model unguarded: one loader at a time
+
+
 def warm_up() -> None:
-    """Load the language model now (about a second) rather than inside the first element."""
-    py3langid.classify("warm up the language model")
+    """Load the language model now (about a second) rather than inside the first element;
+    safe to call from several threads (the others wait for the one loading)."""
+    with _loading:
+        py3langid.classify("warm up the language model")

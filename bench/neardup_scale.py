@@ -1,6 +1,7 @@
 """Scale of near-duplicate detection: signature speed, and the Beam stage on N documents.
 
     python -m bench.neardup_scale --sizes 10000 100000 [1000000]
+    python -m bench.neardup_scale --sizes 10000 100000 --baseline main --skip-signatures
 
 Synthetic ~500-word documents (Zipf-distributed vocabulary; 10% are lightly edited copies
 of an earlier document). Prints, per size, wall time, docs/s and peak RSS of the NearDedup
@@ -13,12 +14,15 @@ import argparse
 import json
 import statistics
 import pathlib
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 
+from bench.compare_outputs import source_tree
 from bench.machine import peak_rss_mb
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -27,11 +31,14 @@ VOCABULARY = 50_000
 CHUNK = 2_000
 
 
+WORDS = [f"w{r}" for r in range(VOCABULARY + 1)]
+
+
 def documents(chunk: int, words: int = 500) -> list[tuple[str, str]]:
     """(id, text) of one chunk, reproducible from its number."""
     rng = np.random.default_rng(chunk)
     ranks = np.minimum(rng.zipf(1.2, size=(CHUNK, words)), VOCABULARY)
-    texts = [" ".join(f"w{r}" for r in row) for row in ranks]
+    texts = [" ".join(map(WORDS.__getitem__, row)) for row in ranks.tolist()]
     for i in range(0, CHUNK, 10):  # every tenth: a copy of its neighbour with 5 words changed
         tokens = texts[i + 1].split()
         for pos in rng.integers(0, words, size=5):
@@ -99,27 +106,59 @@ def stage(size: int) -> dict:
     seconds = time.perf_counter() - started
     counters = {c.key.metric.name: c.committed
                 for c in result.metrics().query(MetricsFilter())["counters"]}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_rss_mb": round(peak_rss_mb()),
+            "newsbeam": str(pathlib.Path(sys.modules["newsbeam"].__file__).parents[1]),
             "counters": counters}
+
+
+def stage_in(tree: pathlib.Path, size: int) -> dict:
+    """The stage from ``tree``'s newsbeam, in a child process (peaks do not mix)."""
+    child = subprocess.run(
+        [sys.executable, "-m", __spec__.name, "--stage", str(size), "--tree", str(tree)],
+        capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def run_sizes(sizes: list[int], baseline: pathlib.Path | None) -> list[dict]:
+    results = []
+    for size in sizes:
+        if baseline is not None:
+            old = stage_in(baseline, size)
+            print("baseline stage:", json.dumps(old), flush=True)
+        results.append(stage_in(ROOT, size))
+        print("stage:", json.dumps(results[-1]), flush=True)
+        if baseline is not None:
+            new = results[-1]
+            print(f"  {size} docs: {new['seconds'] / old['seconds']:.2f}x the baseline's wall "
+                  f"time, {new['cpu_seconds'] / old['cpu_seconds']:.2f}x its CPU time, "
+                  f"{new['peak_rss_mb'] / old['peak_rss_mb']:.2f}x its peak RSS", flush=True)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--signature-docs", type=int, default=10_000)
-    parser.add_argument("--stage", type=int, help=argparse.SUPPRESS)  # child process
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run the stage from this git ref or directory, "
+                             "alternating with this tree, size by size")
+    parser.add_argument("--skip-signatures", action="store_true")
+    parser.add_argument("--stage", type=int, help=argparse.SUPPRESS)  # child process...
+    parser.add_argument("--tree", help=argparse.SUPPRESS)  # ...of this tree's newsbeam
     args = parser.parse_args()
     if args.stage:
+        sys.path.insert(0, args.tree)  # before anything imports newsbeam
         print(json.dumps(stage(args.stage)))
         return
-    print("signatures (one core):", json.dumps(signature_speed(args.signature_docs)), flush=True)
-    results = []
-    for size in args.sizes:
-        child = subprocess.run([sys.executable, "-m", __spec__.name, "--stage", str(size)],
-                               capture_output=True, text=True, check=True, cwd=ROOT)
-        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        print("stage:", json.dumps(results[-1]), flush=True)
+    if not args.skip_signatures:
+        print("signatures (one core):", json.dumps(signature_speed(args.signature_docs)),
+              flush=True)
+    with tempfile.TemporaryDirectory(prefix="neardup-scale-") as scratch, \
+            source_tree(args.baseline, pathlib.Path(scratch), "baseline") as baseline:
+        results = run_sizes(args.sizes, baseline if args.baseline else None)
     for small, big in zip(results, results[1:]):
         print(f"time {big['docs']}/{small['docs']}: {big['seconds'] / small['seconds']:.1f}x "
               f"for {big['docs'] / small['docs']:.0f}x the documents")

@@ -11,16 +11,21 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from newsbeam.beam.dedup.components import ConnectedComponents
+from newsbeam.beam.stage import emit_in
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.exact import duplicate_row
 from newsbeam.core.dedup.minhash import (
-    Permutations, Signed, band_keys, bucket_pairs, estimated_jaccard, lsh_bands, score,
-    sign_text)
+    Permutations, Signed, band_keys, bucket_pairs, buckets, estimated_jaccard, key_partition,
+    lsh_bands, score, sign_text)
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
+BY_ID = "by_id"
+
+
 class _Sign(beam.DoFn):
-    """Article row -> Signed; texts under ``min_words`` are only counted (they stay kept)."""
+    """Article row -> Signed, and to ``by_id`` (article id, (row, Signed or None)): texts
+    under ``min_words`` are only counted (they stay kept)."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -34,13 +39,52 @@ class _Sign(beam.DoFn):
         signed = sign_text(row["text"], self.params, self.perms)
         if signed is None:
             self.short.inc()
-            return
-        self.signed.inc()
-        yield Signed(rank(row["published_at"], row["article_id"]), *signed)
+        else:
+            self.signed.inc()
+            signed = Signed(rank(row["published_at"], row["article_id"]), *signed)
+            yield signed
+        yield beam.pvalue.TaggedOutput(BY_ID, (row["article_id"], (row, signed)))
+
+
+BAND_PARTITIONS = 256    # band keys are shuffled in this many groups...
+BAND_FLUSH_ENTRIES = 50_000  # ...as lists of up to about this many (key, rank) entries
+
+
+class _PackBandKeys(beam.DoFn):
+    """Signed -> (partition, [(band key, rank), ...]): a bundle's band keys packed by
+    partition of the key, so the shuffle moves a few lists instead of 22 elements a
+    document (per-element cost dominated the stage)."""
+
+    def __init__(self, bands: int, rows: int):
+        self.bands, self.rows = bands, rows
+
+    def start_bundle(self):
+        self.packed: dict[tuple, list] = {}  # (window, partition) -> entries
+        self.count = 0
+
+    def process(self, signed: Signed, window=beam.DoFn.WindowParam) -> Iterator[tuple]:
+        for key in band_keys(signed.values, self.bands, self.rows):
+            self.packed.setdefault((window, key_partition(key, BAND_PARTITIONS)), []).append(
+                (key, signed.rank))
+        self.count += self.bands
+        if self.count >= BAND_FLUSH_ENTRIES:  # bounded memory for large bundles
+            for (_, partition), entries in self._take(lambda w: w == window):
+                yield partition, entries
+
+    def finish_bundle(self) -> Iterator:
+        for (window, partition), entries in self._take(lambda w: True):
+            yield emit_in(window, (partition, entries))
+
+    def _take(self, in_window) -> list[tuple]:
+        taken = [item for item in self.packed.items() if in_window(item[0][0])]
+        for key, _ in taken:
+            del self.packed[key]
+        self.count = sum(map(len, self.packed.values()))
+        return taken
 
 
 class _BucketPairs(beam.DoFn):
-    """One LSH bucket -> candidate pairs (smaller rank first)."""
+    """One partition of band keys -> candidate pairs of each bucket (smaller rank first)."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -48,42 +92,53 @@ class _BucketPairs(beam.DoFn):
         self.oversized = Metrics.counter("neardup", "oversized_buckets")
 
     def process(self, keyed: tuple) -> Iterator[tuple]:
-        members = sorted(keyed[1])
-        if len(members) < 2:
-            return
-        if len(members) > self.params.max_bucket_size:
-            self.oversized.inc()
-        for pair in bucket_pairs(members, self.params.max_bucket_size,
-                                 self.params.bucket_neighbours):
-            self.candidates.inc()
-            yield pair
+        for members in buckets(entry for packed in keyed[1] for entry in packed):
+            if len(members) > self.params.max_bucket_size:
+                self.oversized.inc()
+            for pair in bucket_pairs(members, self.params.max_bucket_size,
+                                     self.params.bucket_neighbours):
+                self.candidates.inc()
+                yield pair
 
 
-def _send_signature(keyed: tuple) -> Iterator[tuple]:
-    """Pairs grouped on their first member -> (second member, first's signature), once each."""
+def _pair_ends(pair: tuple) -> Iterator[tuple]:
+    """A candidate pair, keyed by each of its two members."""
+    yield pair[0], pair
+    yield pair[1], pair
+
+
+def _signed_to_pairs(keyed: tuple) -> Iterator[tuple]:
+    """A member's Signed grouped with its candidate pairs -> (pair, Signed), once per pair
+    (a pair found in several buckets is verified once)."""
     _, grouped = keyed
     for signed in grouped["signed"]:
-        for other in sorted(set(grouped["pairs"])):
-            yield other, signed
+        for pair in sorted(set(grouped["pairs"])):
+            yield pair, signed
+
+
+CLUSTERED = "clustered"
 
 
 class _Verify(beam.DoFn):
-    """Pairs grouped on their second member -> verified edges (first, second)."""
+    """(pair, its members' Signed) -> verified edges (first, second), and to ``clustered``
+    (rank, Signed) of both members, for the join of clusters with their canonical."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
         self.verified = Metrics.counter("neardup", "verified_pairs")
         self.rejected = Metrics.counter("neardup", "rejected_pairs")
 
-    def process(self, keyed: tuple) -> Iterator[tuple]:
-        _, grouped = keyed
-        for signed in grouped["signed"]:
-            for other in grouped["firsts"]:
-                if score(other, signed, self.params) is None:
-                    self.rejected.inc()
-                else:
-                    self.verified.inc()
-                    yield other.rank, signed.rank
+    def process(self, keyed: tuple) -> Iterator:
+        (first_rank, second_rank), members = keyed
+        by_rank = {signed.rank: signed for signed in members}
+        first, second = by_rank[first_rank], by_rank[second_rank]
+        if score(first, second, self.params) is None:
+            self.rejected.inc()
+            return
+        self.verified.inc()
+        yield first_rank, second_rank
+        for signed in (first, second):
+            yield beam.pvalue.TaggedOutput(CLUSTERED, (signed.rank, signed))
 
 
 def _members_by_root(labelled: tuple) -> Iterator[tuple]:
@@ -93,9 +148,10 @@ def _members_by_root(labelled: tuple) -> Iterator[tuple]:
 
 
 def _root_per_member(keyed: tuple) -> Iterator[tuple]:
-    """Cluster members grouped with their canonical's Signed -> (member id, canonical)."""
+    """Cluster members grouped with their canonical's Signed (once per edge it is in)
+    -> (member id, canonical)."""
     _, grouped = keyed
-    for root in grouped["signed"]:
+    for root in grouped["signed"][:1]:
         for member in grouped["members"]:
             yield article_id_of(member), root
 
@@ -116,13 +172,13 @@ class _Fold(beam.DoFn):
 
     def process(self, keyed: tuple) -> Iterator:
         _, grouped = keyed
-        roots, signed = grouped["root"], grouped["signed"]
-        for row in grouped["article"]:
+        roots = grouped["root"]
+        for row, own in grouped["article"]:
             if not roots:
                 yield row
-                yield beam.pvalue.TaggedOutput(KEPT_SIGNED, (row, signed[0] if signed else None))
+                yield beam.pvalue.TaggedOutput(KEPT_SIGNED, (row, own))
                 continue
-            root, own = roots[0], signed[0]
+            root = roots[0]
             sim = score(own, root, self.params)
             sim = estimated_jaccard(own.values, root.values) if sim is None else sim
             self.folded.inc()
@@ -146,31 +202,30 @@ class NearDedup(beam.PTransform):
     def expand(self, pcolls):
         articles, earlier = pcolls
         bands, rows = lsh_bands(self.params)
-        signed = articles | "Sign" >> beam.ParDo(_Sign(self.params))
-        every = (signed, earlier) | "WithEarlierRuns" >> beam.Flatten()
-        by_rank = every | "ByRank" >> beam.Map(lambda s: (s.rank, s))
+        signed = articles | "Sign" >> beam.ParDo(_Sign(self.params)).with_outputs(
+            BY_ID, main="signed")
+        every = (signed.signed, earlier) | "WithEarlierRuns" >> beam.Flatten()
         pairs = (
             every
-            | "BandKeys" >> beam.FlatMap(
-                lambda s: [(key, s.rank) for key in band_keys(s.values, bands, rows)])
+            | "BandKeys" >> beam.ParDo(_PackBandKeys(bands, rows))
             | "Buckets" >> beam.GroupByKey()
             | "Candidates" >> beam.ParDo(_BucketPairs(self.params)))
-        firsts = ({"pairs": pairs, "signed": by_rank}
-                  | "PairsByFirst" >> beam.CoGroupByKey()
-                  | "SendFirst" >> beam.FlatMap(_send_signature))
-        edges = ({"firsts": firsts, "signed": by_rank}
-                 | "PairsBySecond" >> beam.CoGroupByKey()
-                 | "Verify" >> beam.ParDo(_Verify(self.params)))
-        members = (edges
+        # Every Signed is shuffled once to meet its pairs: the members of a pair meet there.
+        verified = (
+            {"pairs": pairs | "PairEnds" >> beam.FlatMap(_pair_ends),
+             "signed": every | "ByRank" >> beam.Map(lambda s: (s.rank, s))}
+            | "JoinPairs" >> beam.CoGroupByKey()
+            | "SignedToPairs" >> beam.FlatMap(_signed_to_pairs)
+            | "ByPair" >> beam.GroupByKey()
+            | "Verify" >> beam.ParDo(_Verify(self.params)).with_outputs(CLUSTERED, main="edges"))
+        members = (verified.edges
                    | "Components" >> ConnectedComponents()
                    | "MembersByRoot" >> beam.FlatMap(_members_by_root))
-        roots = ({"members": members, "signed": by_rank}
+        roots = ({"members": members, "signed": verified[CLUSTERED]}
                  | "JoinRoot" >> beam.CoGroupByKey()
                  | "RootPerMember" >> beam.FlatMap(_root_per_member))
         folded = (
-            {"article": articles | "ById" >> beam.Map(lambda a: (a["article_id"], a)),
-             "signed": signed | "SignedById" >> beam.Map(lambda s: (s.article_id, s)),
-             "root": roots}
+            {"article": signed[BY_ID], "root": roots}
             | "JoinArticles" >> beam.CoGroupByKey()
             | "Fold" >> beam.ParDo(_Fold(self.params)).with_outputs(
                 "duplicates", KEPT_SIGNED, main="articles"))

@@ -18,7 +18,7 @@ import hashlib
 import re
 import string
 import unicodedata
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -187,6 +187,20 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
     return [band.to_bytes(2, "big") + hashlib.blake2b(
         sig[band * rows:(band + 1) * rows].tobytes(), digest_size=8).digest()
             for band in range(bands)]
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """Which of ``partitions`` groups a band key is shuffled in (its digest is uniform)."""
+    return int.from_bytes(key[-4:], "big") % partitions
+
+
+def buckets(entries: Iterable[tuple[bytes, tuple]]) -> Iterator[list[tuple]]:
+    """(band key, rank) entries -> each bucket of two or more members, its ranks sorted."""
+    members: dict[bytes, list[tuple]] = {}
+    for key, rank in entries:
+        members.setdefault(key, []).append(rank)
+    for key in sorted(k for k, ranks in members.items() if len(ranks) > 1):
+        yield sorted(members[key])
 
 
 # --- verification and clusters ---------------------------------------------------------

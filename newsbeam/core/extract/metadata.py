@@ -146,6 +146,15 @@ def meta_candidates(tree: HtmlElement) -> Candidates:
     return candidates
 
 
+def rel_author_candidates(tree: HtmlElement) -> Candidates:
+    """Names of ``<a rel="author">`` links (blog bylines): the last resort for authors,
+    after trafilatura's heuristics (author errors 202 -> 192 on the trafilatura corpus;
+    preferring them to any other source measured worse)."""
+    names = [(link.text_content() or "").strip() for link in tree.iter("a")
+             if "author" in (link.get("rel") or "").lower().split()]
+    return {"authors": [[name for name in names if name]]}
+
+
 # --- trafilatura ----------------------------------------------------------------------------
 
 

@@ -12,8 +12,9 @@ from trafilatura import bare_extraction, load_html
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
 from newsbeam.core.extract.fields import first_usable, strip_site_suffix
 from newsbeam.core.extract.metadata import (
-    FALLBACK_FIELDS, jsonld_candidates, meta_candidates, trafilatura_candidates,
-    trafilatura_metadata)
+    FALLBACK_FIELDS, jsonld_candidates, meta_candidates, rel_author_candidates,
+    trafilatura_candidates, trafilatura_metadata)
+from newsbeam.core.extract.title import headings, headline_in_title
 from newsbeam.records.documents import Rejected
 
 
@@ -95,7 +96,9 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     doc = _trafilatura_document(tree, url or declared["page_url"])
     if doc is None or not (doc.text or "").strip():
         raise Rejected("no_text", "trafilatura found no article text")
-    metadata = first_usable([*page_metadata, stated, trafilatura_candidates(fallback)], url)
+    metadata = first_usable([*page_metadata, stated, trafilatura_candidates(fallback),
+                             rel_author_candidates(tree)], url)
     if metadata["title"]:
-        metadata["title"] = strip_site_suffix(metadata["title"], metadata["site_name"])
+        metadata["title"] = headline_in_title(
+            strip_site_suffix(metadata["title"], metadata["site_name"]), headings(tree))
     return PageContent(text=doc.text, **metadata)

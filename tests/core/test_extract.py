@@ -164,6 +164,24 @@ def test_title_site_suffix_is_removed():
     assert only_title.title == "Talks resume in Geneva"
 
 
+def test_the_pages_h1_wins_over_a_longer_title_holding_it():
+    head = '<meta property="og:title" content="Talks resume in Geneva: what we know so far">'
+    body = f"<h1>Example News</h1><h1>Talks resume in Geneva</h1>{ARTICLE_BODY}"
+    assert extract_html(page(head, body)).title == "Talks resume in Geneva"
+    # Not parted by a separator ("Bhindi masala (okra stir fry)"): the title stays.
+    head = '<meta property="og:title" content="Talks resume in Geneva (updated)">'
+    assert extract_html(page(head, body)).title == "Talks resume in Geneva (updated)"
+
+
+def test_rel_author_links_name_the_authors_when_nothing_else_does():
+    # trafilatura's heuristics read rel="author" exactly (and make "c1ph4" "C"); a link
+    # with more rel values is only ours.
+    body = f'{ARTICLE_BODY}<div><a rel="author noopener" href="/u/c1ph4">c1ph4</a></div>'
+    assert extract_html(page("", body)).authors == ["c1ph4"]
+    declared = '<meta name="author" content="Jane Doe">'
+    assert extract_html(page(declared, body)).authors == ["Jane Doe"]
+
+
 def test_jsonld_graph_with_id_references():
     graph = {"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite", "@id": "https://ex.com/#website", "name": "Ex Site"},

@@ -100,7 +100,7 @@ def run_newsbeam(tree: pathlib.Path, config: pathlib.Path, out: pathlib.Path) ->
 
 def read_rows(out: pathlib.Path, dataset: str, tree: pathlib.Path) -> dict[str, dict]:
     """Rows of one dataset keyed by input (inputs under `tree` made relative to it)."""
-    rows = [row for path in sorted(glob.glob(f"{out}/{dataset}/ingest_date=*/*.parquet"))
+    rows = [row for path in sorted(glob.glob(f"{out}/{dataset}/[!_]*/*.parquet"))
             for row in pq.read_table(path, columns=["input", *COMPARED[dataset]]).to_pylist()]
     keyed: dict[str, dict] = {}
     for row in sorted(rows, key=repr):

@@ -20,12 +20,12 @@ from newsbeam.core.dedup.minhash import (
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
-BY_ID = "by_id"
+WITH_ROW = "with_row"
 
 
 class _Sign(beam.DoFn):
-    """Article row -> Signed, and to ``by_id`` (article id, (row, Signed or None)): texts
-    under ``min_words`` are only counted (they stay kept)."""
+    """Article row -> Signed, and to ``with_row`` (row, Signed or None): texts under
+    ``min_words`` are only counted (they stay kept)."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -43,7 +43,7 @@ class _Sign(beam.DoFn):
             self.signed.inc()
             signed = Signed(rank(row["published_at"], row["article_id"]), *signed)
             yield signed
-        yield beam.pvalue.TaggedOutput(BY_ID, (row["article_id"], (row, signed)))
+        yield beam.pvalue.TaggedOutput(WITH_ROW, (row, signed))
 
 
 BAND_PARTITIONS = 256    # band keys are shuffled in this many groups...
@@ -160,7 +160,9 @@ KEPT_SIGNED = "kept_signed"
 
 
 class _Fold(beam.DoFn):
-    """Per article id: the article (kept) or a ``near`` duplicate row of its canonical.
+    """(row, its Signed) -> the article (kept) or a ``near`` duplicate row of its canonical,
+    looked up in ``roots`` ({member article id: canonical's Signed}, a side input: folded
+    copies are few, so the rows themselves are never shuffled).
 
     A kept article also goes to ``kept_signed`` with its Signed (None for a short text):
     what the cross-run index persists.
@@ -170,15 +172,13 @@ class _Fold(beam.DoFn):
         self.params = params
         self.folded = Metrics.counter("neardup", "near_duplicates")
 
-    def process(self, keyed: tuple) -> Iterator:
-        _, grouped = keyed
-        roots = grouped["root"]
-        for row, own in grouped["article"]:
-            if not roots:
-                yield row
-                yield beam.pvalue.TaggedOutput(KEPT_SIGNED, (row, own))
-                continue
-            root = roots[0]
+    def process(self, row_signed: tuple, roots: dict) -> Iterator:
+        row, own = row_signed
+        root = roots.get(row["article_id"])
+        if root is None:
+            yield row
+            yield beam.pvalue.TaggedOutput(KEPT_SIGNED, (row, own))
+        else:
             sim = score(own, root, self.params)
             sim = estimated_jaccard(own.values, root.values) if sim is None else sim
             self.folded.inc()
@@ -203,7 +203,7 @@ class NearDedup(beam.PTransform):
         articles, earlier = pcolls
         bands, rows = lsh_bands(self.params)
         signed = articles | "Sign" >> beam.ParDo(_Sign(self.params)).with_outputs(
-            BY_ID, main="signed")
+            WITH_ROW, main="signed")
         every = (signed.signed, earlier) | "WithEarlierRuns" >> beam.Flatten()
         pairs = (
             every
@@ -224,10 +224,8 @@ class NearDedup(beam.PTransform):
         roots = ({"members": members, "signed": verified[CLUSTERED]}
                  | "JoinRoot" >> beam.CoGroupByKey()
                  | "RootPerMember" >> beam.FlatMap(_root_per_member))
-        folded = (
-            {"article": signed[BY_ID], "root": roots}
-            | "JoinArticles" >> beam.CoGroupByKey()
-            | "Fold" >> beam.ParDo(_Fold(self.params)).with_outputs(
-                "duplicates", KEPT_SIGNED, main="articles"))
+        folded = signed[WITH_ROW] | "Fold" >> beam.ParDo(
+            _Fold(self.params), roots=beam.pvalue.AsDict(roots)).with_outputs(
+                "duplicates", KEPT_SIGNED, main="articles")
         return {"articles": folded.articles, "duplicates": folded.duplicates,
                 KEPT_SIGNED: folded[KEPT_SIGNED]}

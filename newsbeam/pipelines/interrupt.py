@@ -1,0 +1,110 @@
+"""Run a pipeline so that SIGINT or SIGTERM stops it cleanly.
+
+A signal handled while a DoFn runs in the main thread is raised inside that DoFn, where
+Beam logs it with a traceback and turns it into a RuntimeError ("run failed"). So the
+pipeline runs in a worker thread and the main thread only waits: there a signal raises
+``Interrupted`` in the caller, which records the run as failed. The worker thread and the
+processes it started cannot be stopped politely; the caller ends the process
+(``stop_children`` and ``os._exit``).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_POLL_SECONDS = 0.2
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived while a run was working (BaseException, like
+    KeyboardInterrupt: no ``except Exception`` on the way may swallow it)."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.signal_name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+def _exit_at_once(signum, _frame) -> None:
+    os._exit(128 + signum)  # a second signal while the first is being handled: stop now
+
+
+def _interrupt(signum, _frame) -> None:
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _exit_at_once)
+    raise Interrupted(signum)
+
+
+def raise_on_stop_signals() -> None:
+    """From now on a SIGINT or SIGTERM raises ``Interrupted`` in the main thread."""
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _interrupt)
+
+
+def run_interruptibly(work: Callable[[], T]) -> T:
+    """``work()`` in a worker thread; a SIGINT or SIGTERM meanwhile raises ``Interrupted``
+    here (only the main thread receives signals: called elsewhere, work runs inline)."""
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as err:  # handed to the waiting thread
+            outcome["error"] = err
+
+    previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
+    raise_on_stop_signals()
+    thread = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(_POLL_SECONDS)  # a signal's handler runs here, in this thread
+    for stop, handler in previous.items():
+        signal.signal(stop, handler)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def child_pids() -> list[int]:
+    """Every live process this one started, and theirs (from Linux's /proc; elsewhere
+    none are found)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_children() -> None:
+    """Kill the processes the run started (Beam workers, extraction children): they would
+    go on working, or print tracebacks, after the run is over. The abandoned threads that
+    watched them fail next; what they raise is of no interest any more."""
+    threading.excepthook = lambda _args: None
+    for pid in child_pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -42,39 +42,50 @@ class ProgressReporter:
         self._thread = threading.Thread(target=self._loop, name="newsbeam-progress",
                                         daemon=True)
         self._started = clock()
-        self._drawn = False
+        self._drawn = self._broken = False
 
     def __enter__(self) -> "ProgressReporter":
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.stop(final=exc_type is None)
 
-    def stop(self) -> None:
+    def stop(self, final: bool = True) -> None:
+        """Stop reporting; a log gets the final counts (of a run that finished), a
+        terminal a clean line."""
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self._thread.join()
-        if self._drawn:  # the summary starts on a clean line
-            self._write("\r\033[K")
+        if self._thread.is_alive():
+            self._thread.join()
+        if self.terminal:
+            if self._drawn:
+                self._write("\r\033[K")
+        elif final:
+            self.report()
+
+    def report(self) -> None:
+        line = format_progress(read_progress(self.folder), self.clock() - self._started)
+        if self.terminal:
+            self._drawn = True
+            self._write(f"\r{line}\033[K")
+        else:
+            self._write(line + "\n")
 
     def _loop(self) -> None:
         while not self._stopped.wait(self.every):
-            line = format_progress(read_progress(self.folder), self.clock() - self._started)
-            if self.terminal:
-                self._drawn = True
-                self._write(f"\r{line}\033[K")
-            else:
-                self._write(line + "\n")
+            self.report()
 
     def _write(self, text: str) -> None:
+        if self._broken:
+            return
         stream = self.stream or sys.stderr
         try:
             stream.write(text)
             stream.flush()
         except (OSError, ValueError):  # stderr closed: progress is not worth failing for
-            self._stopped.set()
+            self._broken = True
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -82,3 +93,4 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+

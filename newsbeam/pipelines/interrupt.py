@@ -9,10 +9,11 @@ processes it started cannot be stopped politely; the caller ends the process
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -49,6 +50,30 @@ def raise_on_stop_signals() -> None:
         signal.signal(stop, _interrupt)
 
 
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Inside, a SIGINT or SIGTERM raises ``Interrupted`` (in the main thread; elsewhere
+    signals cannot be handled and nothing changes); the old handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
+    raise_on_stop_signals()
+    try:
+        yield
+    except Interrupted:
+        raise  # keeps the exit-at-once handlers: the caller is cleaning up to exit
+    except BaseException:
+        _restore(previous)
+        raise
+    _restore(previous)
+
+
+def _restore(handlers: dict) -> None:
+    for stop, handler in handlers.items():
+        signal.signal(stop, handler)
+
+
 def run_interruptibly(work: Callable[[], T]) -> T:
     """``work()`` in a worker thread; a SIGINT or SIGTERM meanwhile raises ``Interrupted``
     here (only the main thread receives signals: called elsewhere, work runs inline)."""
@@ -62,14 +87,11 @@ def run_interruptibly(work: Callable[[], T]) -> T:
         except BaseException as err:  # handed to the waiting thread
             outcome["error"] = err
 
-    previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
-    raise_on_stop_signals()
-    thread = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(_POLL_SECONDS)  # a signal's handler runs here, in this thread
-    for stop, handler in previous.items():
-        signal.signal(stop, handler)
+    with stop_signals_interrupt():
+        thread = threading.Thread(target=target, name="newsbeam-pipeline", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(_POLL_SECONDS)  # a signal's handler runs here, in this thread
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

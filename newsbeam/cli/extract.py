@@ -52,7 +52,7 @@ def format_row(row: dict, form: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsbeam.config import ConfigError
+    from newsbeam.config import ConfigError, http_url_problem
     from newsbeam.pipelines import single
 
     try:
@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"newsbeam: config error: {problem}", file=sys.stderr)
         return status.USAGE
     target = args.target
+    problem = single.is_url(target) and http_url_problem(target, "extract")
+    if problem:
+        print(f"newsbeam: {problem}", file=sys.stderr)
+        return status.USAGE
     try:
         if target == "-":
             raw = single.from_bytes(sys.stdin.buffer.read(), "<stdin>", limits)
@@ -77,5 +81,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"newsbeam: cannot read {target}: {err.strerror or err}", file=sys.stderr)
         return status.USAGE
+    except Exception as err:  # a bug: one line, not a traceback
+        print(f"newsbeam: extract failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return status.RUN_FAILED
     print(format_row(row, args.format))
     return status.OK

@@ -70,6 +70,9 @@ def test_rejects_and_bad_targets(fast_config, tmp_path, capsys, monkeypatch):
     assert main(["extract", str(tmp_path / "missing.html")]) == 2
     assert capsys.readouterr().err == (
         f"newsbeam: cannot read {tmp_path / 'missing.html'}: No such file or directory\n")
+    assert main(["extract", "http://[::1/x"]) == 2
+    assert capsys.readouterr().err == (
+        "newsbeam: extract: 'http://[::1/x' is not an http or https URL\n")
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
     assert main(["extract", "-"]) == 4
     assert capsys.readouterr().err == "newsbeam: rejected: read: empty (no input)\n"

@@ -169,9 +169,13 @@ def sitemap(data: bytes) -> None:
 
 
 def robots(data: bytes) -> None:
-    cache = RobotsCache(lambda _url: data, "newsbeam")
+    cache = RobotsCache(lambda _url, _budget: data)
     for path in ("/", "/news/public/a", "/x/print/y", "/a.pdf", "/%zz", "/private/public/"):
-        assert cache.allowed(f"https://news.example{path}") in (True, False)
+        url = f"https://news.example{path}"
+        rules = cache.rules_for(url)
+        assert rules.allows(url, "newsbeam") in (True, False)
+        delay = rules.crawl_delay("newsbeam")
+        assert delay is None or delay >= 0
 
 
 def charset(data: bytes) -> None:

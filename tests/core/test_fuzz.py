@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from bench.fuzz_targets import TARGETS, run_target
 from newsbeam.core.extract.decode import decode_html, decode_text
 from newsbeam.core.fetch.feeds import parse_feed
+from newsbeam.core.fetch.robots import RobotsCache
 from newsbeam.core.fetch.sitemaps import parse_sitemap
 from newsbeam.records.documents import Rejected
 
@@ -71,3 +72,10 @@ def test_a_sitemap_entry_that_is_no_url_is_skipped_and_odd_tags_are_no_crash():
 def test_a_charset_label_with_a_nul_is_an_unknown_label():
     assert decode_text(b"plain text", "utf-8\x00") == "plain text"
     assert decode_html(b"<p>caf\xc3\xa9</p>", "\x00") == "<p>caf\u00e9</p>"
+
+
+def test_a_robots_rule_that_is_no_url_is_ignored_and_the_others_kept():
+    text = b"User-agent: *\nDisallow: /private/\nAllow:http://[::1 /news/public/\n"
+    rules = RobotsCache(lambda _url, _budget: text).rules_for("https://news.example/")
+    assert not rules.allows("https://news.example/private/a", "newsbeam")
+    assert rules.allows("https://news.example/news/a", "newsbeam")

@@ -342,6 +342,8 @@ def load_config(path: str, output: str | None = None) -> Config:
         raise ConfigError(f"cannot read config {path}: {_one_line(err)}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {_one_line(err)}") from None
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise ConfigError(f"{path} is nested too deeply to be a config") from None
     return parse_config(raw, os.path.abspath(path), output, duplicates)
 
 

@@ -172,3 +172,8 @@ def test_a_key_given_twice_is_refused_at_any_depth_but_merge_keys_may_override(t
                             "url: 'https://a.example/rss'}\n"
                             "  - {<<: *f, name: g, url: 'https://b.example/rss'}\n")
     assert [s.url for s in merged.sources] == ["https://a.example/rss", "https://b.example/rss"]
+
+
+def test_a_config_nested_too_deeply_is_a_config_error_not_a_recursion_error(tmp_path):
+    with pytest.raises(ConfigError, match="is nested too deeply to be a config"):
+        load(tmp_path, "output: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -223,6 +223,17 @@ TARGETS: dict[str, tuple[Callable[[bytes], None], st.SearchStrategy[bytes]]] = {
 }
 
 
+# Realistic starting points per target, for coverage-guided fuzzers (bench/fuzz_atheris.py).
+SEEDS: dict[str, list[bytes]] = {
+    "feeds": [RSS, ATOM, JSON_FEED], "sitemaps": [SITEMAP, SITEMAP_INDEX], "robots": [ROBOTS],
+    "charset": [b"utf-8\n" + PAGE, b"utf-16\n" + "\u00dcberschrift\nText".encode("utf-16")],
+    "jsonld": [PAGE.replace(b"</head>", b'<script type="application/ld+json">{"@type": '
+                            b'"NewsArticle", "headline": "A", "datePublished": "2025-05-20",'
+                            b' "author": {"@type": "Person", "name": "Ann"}}</script></head>')],
+    "config": [CONFIG],
+}
+
+
 def run_target(target: Callable[[bytes], None], data: bytes) -> None:
     """The contract: return, or refuse with ``Rejected``."""
     try:

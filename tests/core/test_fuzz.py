@@ -47,6 +47,13 @@ def test_feeds_that_broke_feedparser_are_refused_with_a_reason(body):
         assert refusal.reason in ("feed_invalid", "feed_empty")
 
 
+@pytest.mark.parametrize("body", [b"", b"   ", b"<html><body>no feed</body></html>"])
+def test_a_body_with_no_feed_at_all_is_feed_empty(body):
+    with pytest.raises(Rejected) as refusal:
+        parse_feed(body, {}, "https://news.example/rss")
+    assert refusal.value.reason == "feed_empty"
+
+
 def test_a_feed_link_that_is_no_url_is_skipped_and_the_others_kept():
     body = (b'<rss version="2.0"><channel><item><title>Bad</title><link>http://[::1</link>'
             b"</item>" + RSS_ITEM + b"</channel></rss>")

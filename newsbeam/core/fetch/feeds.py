@@ -59,8 +59,8 @@ def _feed_problem(parsed: Any) -> str:
     """Why a parsed feed gave no links, in words; a parse error is added when there was one."""
     if parsed.entries:
         problem = f"{len(parsed.entries)} entries, none with a link"
-    elif parsed.version:
-        problem = f"no entries in the {parsed.version} feed"
+    elif parsed.get("version"):  # absent, not empty, for a body with no feed (fuzzing)
+        problem = f"no entries in the {parsed.get('version')} feed"
     else:
         problem = "no RSS, Atom or JSON Feed found"
     error = parsed.get("bozo_exception")

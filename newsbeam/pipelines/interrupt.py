@@ -50,11 +50,21 @@ def raise_on_stop_signals() -> None:
         signal.signal(stop, _interrupt)
 
 
+def _may_take_over() -> bool:
+    """Signals can be handled here (the main thread) and nobody else handles them: the
+    handlers are Python's defaults or ours. A caller with its own (``newsbeam follow``
+    stops after the current run) keeps them."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    ours = (signal.SIG_DFL, signal.default_int_handler, _interrupt, _exit_at_once)
+    return all(signal.getsignal(stop) in ours for stop in STOP_SIGNALS)
+
+
 @contextlib.contextmanager
 def stop_signals_interrupt() -> Iterator[None]:
-    """Inside, a SIGINT or SIGTERM raises ``Interrupted`` (in the main thread; elsewhere
-    signals cannot be handled and nothing changes); the old handlers come back after."""
-    if threading.current_thread() is not threading.main_thread():
+    """Inside, a SIGINT or SIGTERM raises ``Interrupted`` (unless signals cannot be taken
+    over, see ``_may_take_over``: then nothing changes); the old handlers come back after."""
+    if not _may_take_over():
         yield
         return
     previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
@@ -76,8 +86,9 @@ def _restore(handlers: dict) -> None:
 
 def run_interruptibly(work: Callable[[], T]) -> T:
     """``work()`` in a worker thread; a SIGINT or SIGTERM meanwhile raises ``Interrupted``
-    here (only the main thread receives signals: called elsewhere, work runs inline)."""
-    if threading.current_thread() is not threading.main_thread():
+    here. Where signals cannot be taken over (not the main thread, or the caller handles
+    them its own way), work runs inline."""
+    if not _may_take_over():
         return work()
     outcome: dict[str, object] = {}
 

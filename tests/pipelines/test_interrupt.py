@@ -8,9 +8,15 @@ from newsbeam.pipelines.interrupt import run_interruptibly
 
 
 def test_work_runs_in_a_worker_thread_and_the_handlers_come_back():
-    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    assert run_interruptibly(threading.current_thread) is not threading.main_thread()
-    assert {s: signal.getsignal(s) for s in before} == before
+    # Python's own handlers (other tests in this process may have left theirs).
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    previous = {s: signal.signal(s, handler) for s, handler in defaults.items()}
+    try:
+        assert run_interruptibly(threading.current_thread) is not threading.main_thread()
+        assert {s: signal.getsignal(s) for s in defaults} == defaults
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def test_a_caller_with_its_own_handlers_keeps_them():

@@ -2,8 +2,8 @@
 opens or checks files or the network (``pipelines/preflight.py`` checks a config against
 the world before a run).
 
-Every mistake becomes one ConfigError whose message names the key and what is wrong, so
-the CLI can print it on one line. Sections and source kinds are dataclasses: their fields
+Every mistake is one line naming the key and what is wrong; a config's mistakes are
+collected and raised together as one ConfigError, so the user fixes them all in one go. Sections and source kinds are dataclasses: their fields
 are the allowed keys, their annotations the expected types, their defaults the defaults.
 Paths are resolved against the config file's folder, except URIs with a scheme
 (``gs://bucket/news``), which are kept as written.
@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import types
 import typing
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Iterable, Iterator, Union
 from urllib.parse import urlsplit
 
 import yaml
 
 
 class ConfigError(ValueError):
-    """A config that cannot be run; the message is one line meant for the user."""
+    """A config that cannot be run: ``problems`` holds one line per mistake, for the user."""
+
+    def __init__(self, problems: str | Iterable[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,13 +39,13 @@ class Limits:
     # extraction runs in a child process per worker so it can be stopped. 0 turns it off.
     extract_timeout_seconds: float = 5.0
 
-    def validate(self, where: str) -> None:
+    def problems(self, where: str) -> Iterator[str]:
         if self.extract_timeout_seconds < 0:
-            raise ConfigError(f"{where}.extract_timeout_seconds: must be 0 (off) or positive")
+            yield f"{where}.extract_timeout_seconds: must be 0 (off) or positive"
         if self.max_document_bytes <= 0:
-            raise ConfigError(f"{where}.max_document_bytes: must be positive")
+            yield f"{where}.max_document_bytes: must be positive"
         if self.min_words < 1:
-            raise ConfigError(f"{where}.min_words: must be at least 1")
+            yield f"{where}.min_words: must be at least 1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,19 +65,19 @@ class NearDedupConfig:
     max_bucket_size: int = 50           # bigger LSH buckets are not compared all-pairs...
     bucket_neighbours: int = 5          # ...but each member with its next N in rank order
 
-    def validate(self, where: str) -> None:
+    def problems(self, where: str) -> Iterator[str]:
         for name in ("threshold", "lsh_threshold"):
             if not 0 < getattr(self, name) <= 1:
-                raise ConfigError(f"{where}.{name}: must be in (0, 1]")
+                yield f"{where}.{name}: must be in (0, 1]"
         if not 0 <= self.containment_threshold <= 1:
-            raise ConfigError(f"{where}.containment_threshold: must be in [0, 1]")
+            yield f"{where}.containment_threshold: must be in [0, 1]"
         if self.lsh_threshold > self.threshold:
-            raise ConfigError(f"{where}.lsh_threshold: must not exceed threshold")
+            yield f"{where}.lsh_threshold: must not exceed threshold"
         minimums = {"num_perm": 8, "shingle_size": 1, "max_bucket_size": 2,
                     "bucket_neighbours": 1, "min_words": self.shingle_size}
         for name, minimum in minimums.items():
             if getattr(self, name) < minimum:
-                raise ConfigError(f"{where}.{name}: must be at least {minimum}")
+                yield f"{where}.{name}: must be at least {minimum}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,8 +94,12 @@ class SourceConfig:
     name: str
     kind: str
 
-    def validate(self, where: str, base_dir: str) -> "SourceConfig":
-        """Check kind-specific keys; return the source with paths resolved."""
+    def problems(self, where: str) -> Iterator[str]:
+        """What is wrong with the kind-specific keys, one line each."""
+        return iter(())
+
+    def resolved(self, base_dir: str) -> "SourceConfig":
+        """The source with its paths resolved against the config's folder."""
         return self
 
 
@@ -105,9 +114,11 @@ class FilesSource(SourceConfig):
     def patterns(self) -> list[str]:
         return [self.path] if isinstance(self.path, str) else list(self.path)
 
-    def validate(self, where: str, base_dir: str) -> "FilesSource":
+    def problems(self, where: str) -> Iterator[str]:
         if not self.patterns or not all(self.patterns):
-            raise ConfigError(f"{where}.path: give a glob or a list of globs")
+            yield f"{where}.path: give a glob or a list of globs"
+
+    def resolved(self, base_dir: str) -> "FilesSource":
         return dataclasses.replace(self, path=[resolve_path(p, base_dir) for p in self.patterns])
 
 
@@ -124,10 +135,16 @@ def resolve_path(path: str, base_dir: str) -> str:
     return os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
 
 
-def check_http_url(url: Any, where: str) -> None:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: {url!r} is not an http or https URL")
+def http_url_problem(url: Any, where: str) -> str | None:
+    """Why ``url`` is not an http(s) URL with a host (one line), or None."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts and parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        parts = host = None
+    if not parts or parts.scheme not in ("http", "https") or not host:
+        return f"{where}: {url!r} is not an http or https URL"
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,9 +154,8 @@ class FeedSource(SourceConfig):
     KIND: ClassVar[str] = "feed"
     url: str = ""
 
-    def validate(self, where: str, base_dir: str) -> "FeedSource":
-        check_http_url(self.url, f"{where}.url")
-        return self
+    def problems(self, where: str) -> Iterator[str]:
+        yield from _present(http_url_problem(self.url, f"{where}.url"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,11 +166,13 @@ class UrlsSource(SourceConfig):
     urls: list[str] = dataclasses.field(default_factory=list)
     path: str = ""
 
-    def validate(self, where: str, base_dir: str) -> "UrlsSource":
+    def problems(self, where: str) -> Iterator[str]:
         if bool(self.urls) == bool(self.path):
-            raise ConfigError(f"{where}: give either 'urls' (a list) or 'path' (a file of URLs)")
+            yield f"{where}: give either 'urls' (a list) or 'path' (a file of URLs)"
         for index, url in enumerate(self.urls):
-            check_http_url(url, f"{where}.urls[{index}]")
+            yield from _present(http_url_problem(url, f"{where}.urls[{index}]"))
+
+    def resolved(self, base_dir: str) -> "UrlsSource":
         return dataclasses.replace(self, path=resolve_path(self.path, base_dir)) if self.path \
             else self
 
@@ -177,13 +195,12 @@ class SitemapSource(SourceConfig):
     def since_seconds(self) -> int | None:
         return duration_seconds(self.since)
 
-    def validate(self, where: str, base_dir: str) -> "SitemapSource":
-        check_http_url(self.url, f"{where}.url")
+    def problems(self, where: str) -> Iterator[str]:
+        yield from _present(http_url_problem(self.url, f"{where}.url"))
         if self.since and self.since_seconds is None:
-            raise ConfigError(f"{where}.since: '{self.since}' is not an age like 30m, 12h, 2d, 1w")
+            yield f"{where}.since: '{self.since}' is not an age like 30m, 12h, 2d, 1w"
         if self.max_depth < 0 or self.max_urls < 1:
-            raise ConfigError(f"{where}: max_depth must be >= 0 and max_urls >= 1")
-        return self
+            yield f"{where}: max_depth must be >= 0 and max_urls >= 1"
 
 
 def duration_seconds(text: str) -> int | None:
@@ -220,22 +237,21 @@ class FetchSettings:
     allowed_networks: list[str] = dataclasses.field(default_factory=list)  # CIDR exceptions
     respect_robots: bool = True
 
-    def validate(self, where: str) -> None:
+    def problems(self, where: str) -> Iterator[str]:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 floor = 0 if field.name in _MAY_BE_ZERO else 1e-9
                 if value < floor:
-                    raise ConfigError(f"{where}.{field.name}: must be "
-                                      f"{'at least 0' if floor == 0 else 'positive'}")
+                    yield (f"{where}.{field.name}: must be "
+                           f"{'at least 0' if floor == 0 else 'positive'}")
         if not self.user_agent.strip():
-            raise ConfigError(f"{where}.user_agent: must not be empty")
+            yield f"{where}.user_agent: must not be empty"
         for network in self.allowed_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
             except ValueError:
-                raise ConfigError(f"{where}.allowed_networks: '{network}' is not a network "
-                                  "like 10.0.0.0/8") from None
+                yield f"{where}.allowed_networks: '{network}' is not a network like 10.0.0.0/8"
 
 
 _MAY_BE_ZERO = {"max_redirects", "per_host_delay_seconds", "max_retries",
@@ -257,13 +273,15 @@ class StreamConfig:
     def seconds(self, name: str) -> int:
         return duration_seconds(getattr(self, name))
 
-    def validate(self, where: str) -> None:
-        for name in ("poll_every", "window", "allowed_lateness", "dedup_ttl"):
-            if duration_seconds(getattr(self, name)) is None:
-                raise ConfigError(f"{where}.{name}: '{getattr(self, name)}' is not a duration "
-                                  "like 30s, 5m, 2h, 3d")
-        if self.seconds("window") < 1 or self.seconds("dedup_ttl") < self.seconds("window"):
-            raise ConfigError(f"{where}: window must be positive and dedup_ttl at least a window")
+    def problems(self, where: str) -> Iterator[str]:
+        bad = [name for name in ("poll_every", "window", "allowed_lateness", "dedup_ttl")
+               if duration_seconds(getattr(self, name)) is None]
+        for name in bad:
+            yield (f"{where}.{name}: '{getattr(self, name)}' is not a duration "
+                   "like 30s, 5m, 2h, 3d")
+        if not bad and (self.seconds("window") < 1
+                        or self.seconds("dedup_ttl") < self.seconds("window")):
+            yield f"{where}: window must be positive and dedup_ttl at least a window"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,24 +299,63 @@ class Config:
 _TOP_LEVEL_KEYS = ("sources", "output", "limits", "fetch", "dedup", "stream")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, noting keys given twice in one mapping (YAML 1.2 forbids them;
+    PyYAML silently keeps the last). Keys merged in with ``<<`` may be overridden."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                        key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)
+                if key in seen:
+                    self.duplicates.append(f"line {key_node.start_mark.line + 1}: key {key!r} "
+                                           "is given twice in one mapping")
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(text: str | bytes) -> tuple[Any, list[str]]:
+    """YAML text -> (value, duplicate-key problems); raises yaml.YAMLError."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
+
+
 def load_config(path: str, output: str | None = None) -> Config:
     """Read and validate a YAML config; ``output`` overrides the file's ``output``."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        with open(path, "rb") as handle:
+            raw, duplicates = read_yaml(handle.read())
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read config {path}: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config {path}: {_one_line(err)}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {_one_line(err)}") from None
-    return parse_config(raw, os.path.abspath(path), output)
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise ConfigError(f"{path} is nested too deeply to be a config") from None
+    return parse_config(raw, os.path.abspath(path), output, duplicates)
 
 
-def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
+def parse_config(raw: Any, path: str, output: str | None = None,
+                 problems: Iterable[str] = ()) -> Config:
+    """Validate the config's YAML value; raises one ConfigError listing every problem
+    (plus ``problems`` already found while reading it)."""
+    problems = list(problems)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'sources' and 'output' at the top")
-    _check_keys(raw, _TOP_LEVEL_KEYS, "config")
+        raise ConfigError([*problems,
+                           f"{path}: expected a mapping with 'sources' and 'output' at the top"])
+    problems += _key_problems(raw, _TOP_LEVEL_KEYS, "config")
     base_dir = os.path.dirname(path)
     # --output is relative to the working directory, the config's own to the config file.
     if output:
@@ -306,68 +363,91 @@ def parse_config(raw: Any, path: str, output: str | None = None) -> Config:
     elif isinstance(raw.get("output"), str) and raw["output"]:
         output = resolve_path(raw["output"], base_dir)
     else:
-        raise ConfigError("output: set an output directory in the config or with --output")
-    limits = _build(Limits, raw.get("limits") or {}, "limits")
-    limits.validate("limits")
-    fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch")
-    fetch.validate("fetch")
-    sources = _parse_sources(raw.get("sources"), base_dir)
-    stream = _build(StreamConfig, raw.get("stream") or {}, "stream")
-    stream.validate("stream")
+        problems.append("output: set an output directory in the config or with --output")
+    limits = _build(Limits, raw.get("limits") or {}, "limits", problems)
+    fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch", problems)
+    dedup = _parse_dedup(raw.get("dedup") or {}, problems)
+    sources = _parse_sources(raw.get("sources"), base_dir, problems)
+    stream = _build(StreamConfig, raw.get("stream") or {}, "stream", problems)
+    if problems:
+        raise ConfigError(problems)
     return Config(sources=sources, output=output, limits=limits, fetch=fetch,
-                  dedup=_parse_dedup(raw.get("dedup") or {}), path=path, raw=raw,
-                  stream=stream)
+                  dedup=dedup, path=path, raw=raw, stream=stream)
 
 
-def _parse_dedup(raw_dedup: Any) -> DedupConfig:
+def _parse_dedup(raw_dedup: Any, problems: list[str]) -> DedupConfig | None:
     if not isinstance(raw_dedup, dict):
-        raise ConfigError("dedup: expected a mapping")
-    near = _build(NearDedupConfig, raw_dedup.get("near") or {}, "dedup.near")
-    near.validate("dedup.near")
-    return _build(DedupConfig, {**raw_dedup, "near": near}, "dedup")
+        problems.append("dedup: expected a mapping")
+        return None
+    near = _build(NearDedupConfig, raw_dedup.get("near") or {}, "dedup.near", problems)
+    return _build(DedupConfig, {**raw_dedup, "near": near or NearDedupConfig()}, "dedup",
+                  problems)
 
 
-def _parse_sources(raw_sources: Any, base_dir: str) -> tuple[SourceConfig, ...]:
+def _parse_sources(raw_sources: Any, base_dir: str,
+                   problems: list[str]) -> tuple[SourceConfig, ...]:
     if not isinstance(raw_sources, list) or not raw_sources:
-        raise ConfigError("sources: give a non-empty list of sources")
+        problems.append("sources: give a non-empty list of sources")
+        return ()
     sources, names = [], set()
     for index, item in enumerate(raw_sources):
         where = f"sources[{index}]"
         if not isinstance(item, dict):
-            raise ConfigError(f"{where}: expected a mapping with name, kind and its keys")
+            problems.append(f"{where}: expected a mapping with name, kind and its keys")
+            continue
+        name = item.get("name")
+        if isinstance(name, str) and name in names:
+            problems.append(f"{where}.name: '{name}' is used by another source")
+        names.add(name if isinstance(name, str) else None)
         kind = item.get("kind")
-        if kind not in SOURCE_KINDS:
-            raise ConfigError(f"{where}.kind: '{kind}' is not one of: {', '.join(SOURCE_KINDS)}")
-        source = _build(SOURCE_KINDS[kind], item, where).validate(where, base_dir)
-        if source.name in names:
-            raise ConfigError(f"{where}.name: '{source.name}' is used by another source")
-        names.add(source.name)
-        sources.append(source)
+        if not isinstance(kind, str) or kind not in SOURCE_KINDS:
+            problems.append(f"{where}.kind: {kind!r} is not one of: {', '.join(SOURCE_KINDS)}")
+            continue
+        source = _build(SOURCE_KINDS[kind], item, where, problems)
+        if source is not None:
+            sources.append(source.resolved(base_dir))
     return tuple(sources)
 
 
-def _build(cls: type, values: Any, where: str):
-    """Instantiate dataclass ``cls`` from a mapping, checking keys and value types."""
+def _build(cls: type, values: Any, where: str, problems: list[str]):
+    """Dataclass ``cls`` from a mapping, or None; every wrong key, type or value is added
+    to ``problems`` (values are checked by the class's own ``problems``, if any)."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping")
+        problems.append(f"{where}: expected a mapping")
+        return None
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    _check_keys(values, tuple(fields), where)
+    found = _key_problems(values, tuple(fields), where)
     hints = typing.get_type_hints(cls)
+    not_finite = []
     for name, field in fields.items():
         if name not in values:
             if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"{where}: missing required key '{name}'")
-            continue
-        if not _is_instance(values[name], hints[name]):
-            raise ConfigError(f"{where}.{name}: expected {_type_name(hints[name])}, "
-                              f"got {type(values[name]).__name__} {values[name]!r}")
-    return cls(**values)
+                found.append(f"{where}: missing required key '{name}'")
+        elif not _is_instance(values[name], hints[name]):
+            found.append(f"{where}.{name}: expected {_type_name(hints[name])}, "
+                         f"got {type(values[name]).__name__} {values[name]!r}")
+        elif isinstance(values[name], float) and not math.isfinite(values[name]):
+            not_finite.append(f"{where}.{name}: must be a finite number, got {values[name]!r}")
+    problems += found + not_finite
+    if found:
+        return None
+    built = cls(**values)
+    checks = getattr(built, "problems", None)
+    # A key already reported as not finite gets no second line from the class's checks.
+    named = tuple(p.split(":")[0] + ":" for p in not_finite)
+    later = [p for p in (checks(where) if checks else ()) if not p.startswith(named)]
+    problems += later
+    return None if not_finite or later else built
 
 
-def _check_keys(values: dict, allowed: tuple[str, ...], where: str) -> None:
-    unknown = [k for k in values if k not in allowed]
-    if unknown:
-        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(allowed)})")
+def _key_problems(values: dict, allowed: tuple[str, ...], where: str) -> list[str]:
+    return [f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})"
+            for key in values if key not in allowed]
+
+
+def _present(problem: str | None) -> Iterator[str]:
+    if problem:
+        yield problem
 
 
 def _is_instance(value: Any, hint: Any) -> bool:

@@ -1,8 +1,9 @@
+import dataclasses
 import pathlib
 
 import pytest
 
-from newsbeam.config import ConfigError, FilesSource, load_config, parse_config
+from newsbeam.config import ConfigError, FetchSettings, FilesSource, load_config, parse_config
 
 ROOT = pathlib.Path(__file__).parents[1]
 
@@ -59,8 +60,8 @@ def test_output_flag_overrides_config_and_is_relative_to_cwd(tmp_path, monkeypat
 def test_bad_configs_fail_with_one_clear_line(raw, message, tmp_path):
     with pytest.raises(ConfigError) as err:
         parse(raw, tmp_path)
-    assert message in str(err.value)
-    assert "\n" not in str(err.value)
+    assert any(message in problem for problem in err.value.problems)
+    assert all("\n" not in problem for problem in err.value.problems)
 
 
 def test_duplicate_source_names_are_refused(samples_dir, tmp_path):
@@ -107,3 +108,72 @@ def test_bad_live_source_configs(source, fetch, message, tmp_path):
     with pytest.raises(ConfigError) as err:
         parse({"output": "o", "fetch": fetch, "sources": [{"name": "a", **source}]}, tmp_path)
     assert message in str(err.value)
+
+
+def load(tmp_path, text: str):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return load_config(str(path))
+
+
+def test_every_problem_of_a_config_is_reported_at_once(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, """\
+output: o
+output: p
+limits: {extract_timeout_seconds: .inf, min_words: 0}
+fetch: {total_timeout_seconds: .nan, read_timeout_seconds: -1, allow_private: true}
+dedup: {near: {threshold: 2}}
+sources:
+  - {name: a, kind: feed, url: "http://[::1"}
+  - {name: a, kind: urls, urls: ["https://ok.example/1", "http://[::1/x"]}
+  - {name: b, kind: rss}
+  - {name: c, kind: [files]}
+""")
+    assert err.value.problems == [
+        "line 2: key 'output' is given twice in one mapping",
+        "limits.extract_timeout_seconds: must be a finite number, got inf",
+        "limits.min_words: must be at least 1",
+        "fetch: unknown key 'allow_private' (allowed: " + ", ".join(
+            f.name for f in dataclasses.fields(FetchSettings)) + ")",
+        "fetch.total_timeout_seconds: must be a finite number, got nan",
+        "dedup.near.threshold: must be in (0, 1]",
+        "sources[0].url: 'http://[::1' is not an http or https URL",
+        "sources[1].name: 'a' is used by another source",
+        "sources[1].urls[1]: 'http://[::1/x' is not an http or https URL",
+        "sources[2].kind: 'rss' is not one of: files, feed, urls, sitemap",
+        "sources[3].kind: ['files'] is not one of: files, feed, urls, sitemap",
+    ]
+    assert str(err.value) == "\n".join(err.value.problems)
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("limits", "extract_timeout_seconds", ".inf"),
+    ("limits", "extract_timeout_seconds", ".nan"),
+    ("fetch", "total_timeout_seconds", ".nan"),
+    ("fetch", "total_timeout_seconds", ".inf"),
+    ("fetch", "per_host_delay_seconds", "-.inf"),
+    ("dedup", "near", "{threshold: .nan}"),
+])
+def test_numbers_that_are_not_finite_are_refused(tmp_path, section, key, value):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, f"output: o\n{section}: {{{key}: {value}}}\n"
+                       "sources: [{name: f, kind: feed, url: 'https://a.example/rss'}]\n")
+    (problem,) = err.value.problems
+    assert "must be a finite number" in problem or "must be in (0, 1]" in problem
+
+
+def test_a_key_given_twice_is_refused_at_any_depth_but_merge_keys_may_override(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, "output: o\nsources:\n  - name: f\n    kind: feed\n"
+                       "    url: https://a.example/rss\n    url: https://b.example/rss\n")
+    assert err.value.problems == ["line 6: key 'url' is given twice in one mapping"]
+    merged = load(tmp_path, "output: o\nsources:\n  - &f {name: f, kind: feed, "
+                            "url: 'https://a.example/rss'}\n"
+                            "  - {<<: *f, name: g, url: 'https://b.example/rss'}\n")
+    assert [s.url for s in merged.sources] == ["https://a.example/rss", "https://b.example/rss"]
+
+
+def test_a_config_nested_too_deeply_is_a_config_error_not_a_recursion_error(tmp_path):
+    with pytest.raises(ConfigError, match="is nested too deeply to be a config"):
+        load(tmp_path, "output: " + "[" * 5000 + "]" * 5000 + "\n")

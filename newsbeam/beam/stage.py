@@ -17,6 +17,7 @@ from apache_beam.transforms.window import BoundedWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from newsbeam.core.lazy import ImportedFunction
+from newsbeam.core.progress import ProgressWriter
 from newsbeam.core.time_limit import TimeLimited
 from newsbeam.records.documents import Rejected
 from newsbeam.records.run import RunContext
@@ -64,6 +65,7 @@ class _StageFn(beam.DoFn):
         self.micros = Metrics.distribution("stages", f"{stage}_micros")
 
     def setup(self):
+        self.progress = ProgressWriter(self.run.progress_dir)
         if self._setup:
             self._setup()
         if self.time_limit:  # the stage runs in a child process that can be killed
@@ -71,6 +73,9 @@ class _StageFn(beam.DoFn):
             self._call.start()
         elif isinstance(self.fn, ImportedFunction):  # imported now, not in the first item
             self._call = self.fn.load()
+
+    def finish_bundle(self):
+        self.progress.flush()
 
     def teardown(self):
         if isinstance(self._call, TimeLimited):
@@ -86,12 +91,14 @@ class _StageFn(beam.DoFn):
             output = self._reject(item, "internal_error", f"{type(err).__name__}: {err}")
         else:
             self.passed.inc()
+            self.progress.add(f"{self.stage}_ok")
         # Timed before yielding: downstream stages fused into this one run inside the yield.
         self.micros.update(int((time.perf_counter() - started) * 1e6))
         yield output
 
     def _reject(self, item, reason: str, detail: str):
         self.rejected.inc()
+        self.progress.add(f"{self.stage}_rejected")
         Metrics.counter("rejects", f"{self.stage}:{reason}").inc()
         return beam.pvalue.TaggedOutput(
             REJECTS, reject_row(item, self.stage, reason, detail, self.run))

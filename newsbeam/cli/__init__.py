@@ -1,14 +1,18 @@
-"""Command line: ``newsbeam run|follow|stream|compact|query|stats``.
+"""Command line: ``newsbeam run|extract|follow|stream|compact|query|stats``.
 
-Parsing and printing only: the run itself is ``pipelines.batch.run``, the store commands are
-in ``cli/store_commands.py``."""
+Parsing and printing only: the run itself is ``pipelines.batch.run``, one page's
+extraction ``pipelines.single``, the store commands are in ``cli/store_commands.py``."""
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
+import tempfile
 
 from newsbeam import __version__
+from newsbeam.cli import console, extract, status
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
 from newsbeam.cli.summary import format_summary
@@ -33,27 +37,11 @@ Output (under --output or the config's 'output'):
   _runs/<run_id>.json                the run manifest: config, counts, timings
   _log/, _state/, _lock/             commit records, state kept across runs, the lock
 
-Exit status: 0 when the run finished (even with rejects), 2 for a bad config or
-option, 1 when the pipeline failed, 75 when another run holds the output (skip this one:
-it committed nothing and changed nothing)."""
+Progress goes to stderr while the run works (inputs read, extracted, rejects, articles
+and duplicates written, rate, elapsed): one updating line on a terminal, a line every
+5 s otherwise (--progress-every), nothing with --quiet. The summary goes to stdout.
 
-
-class _DropBeamImportNoise(logging.Filter):
-    """Beam warns on import about optional GCP clients this tool never uses."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("apitools not found")
-
-
-def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_DropBeamImportNoise())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        handlers=[handler], force=True)
-    # Beam warns about optional filesystems and clients it could not load (GCS without
-    # google-cloud-storage, ...): nothing a user of this run can act on; -v shows them.
-    logging.getLogger("apache_beam").setLevel(logging.INFO if verbose else logging.ERROR)
+""" + status.RUN_HELP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="read every file again, also those earlier runs read unchanged")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="log progress, including Beam's own messages")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress on stderr (errors and the summary are still printed)")
+    run.add_argument("--progress-every", type=float, metavar="SECONDS",
+                     help="seconds between progress lines (default: 0.5 on a terminal, "
+                          "5 otherwise)")
+    extract.add_parser(commands)
     add_store_commands(commands)
     add_stream_commands(commands)
     return parser
@@ -88,40 +82,104 @@ def unknown_beam_options(beam_args: list[str]) -> list[str]:
     return [f for f in flags if f[2:].replace("-", "_") not in known]
 
 
+def _config_errors(err) -> int:
+    for problem in err.problems:
+        print(f"newsbeam: config error: {problem}", file=sys.stderr)
+    return status.USAGE
+
+
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from newsbeam.config import ConfigError, load_config
 
     try:
         config = load_config(args.config, output=args.output)
     except ConfigError as err:
-        print(f"newsbeam: config error: {err}", file=sys.stderr)
-        return 2
+        return _config_errors(err)
     unknown = unknown_beam_options(beam_args)
     if unknown:
         print(f"newsbeam: unknown option {unknown[0]} (see 'newsbeam run --help')",
               file=sys.stderr)
-        return 2
-    from newsbeam.pipelines import batch
-    from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
-
+        return status.USAGE
+    scratch = tempfile.mkdtemp(prefix="newsbeam-run-")  # progress counts, workers' log
+    worker_log = os.path.join(scratch, "workers.log")
+    keep_log = False
     try:
-        manifest = batch.run(config, beam_args, reprocess=args.reprocess)
+        with _quiet_children(worker_log, args.verbose):
+            manifest, code = _run_pipeline(args, config, beam_args, scratch)
+        keep_log = code == status.RUN_FAILED
+    finally:
+        _clean_scratch(scratch, keep=worker_log if keep_log else None)
+    if code == status.RUN_FAILED and keep_log and os.path.getsize(worker_log):
+        print(f"newsbeam: worker processes' messages: {worker_log}", file=sys.stderr)
+    if manifest is not None:
+        print(format_summary(manifest))
+    return code
+
+
+def _quiet_children(worker_log: str, verbose: bool):
+    import contextlib
+
+    return contextlib.nullcontext() if verbose else console.capture_children(worker_log)
+
+
+def _run_pipeline(args, config, beam_args: list[str], scratch: str):
+    """(manifest or None, exit status) of one run, progress shown meanwhile."""
+    import contextlib
+
+    from newsbeam.cli.progress import ProgressReporter
+    from newsbeam.config import ConfigError
+    from newsbeam.pipelines import batch
+    from newsbeam.pipelines.interrupt import Interrupted, stop_signals_interrupt
+    from newsbeam.store.lock import Locked
+
+    progress = (contextlib.nullcontext() if args.quiet
+                else ProgressReporter(scratch, every=args.progress_every))
+    try:
+        # Signals interrupt also while the pipeline is being built, not only while it runs.
+        with stop_signals_interrupt(), progress:
+            manifest = batch.run(config, beam_args, reprocess=args.reprocess,
+                                 progress_dir=scratch)
+    except Interrupted as err:
+        _clean_scratch(scratch)
+        where = getattr(err, "manifest_path", None)
+        print(f"newsbeam: {err}; the run stopped and committed nothing"
+              + (f" (failed run recorded in {where})" if where else ""), file=sys.stderr)
+        _exit_now(err.exit_code)
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
-        return LOCKED_EXIT_CODE
-    except KeyboardInterrupt:
-        print("newsbeam: interrupted; nothing was committed", file=sys.stderr)
-        return 130
+        return None, status.LOCKED
     except ConfigError as err:  # found before the pipeline started, e.g. a dedup index mismatch
-        print(f"newsbeam: config error: {err}", file=sys.stderr)
-        return 2
+        return None, _config_errors(err)
     except Exception as err:
         logging.getLogger("newsbeam").info("run failed", exc_info=True)
         print(f"newsbeam: run failed: {type(err).__name__}: {' '.join(str(err).split())[:300]}"
               " (rerun with -v for details)", file=sys.stderr)
-        return 1
-    print(format_summary(manifest))
-    return 0
+        return None, status.RUN_FAILED
+    code = status.run_status(manifest)
+    if code == status.SOURCES_FAILED:
+        print(f"newsbeam: every input of {', '.join(manifest['failed_sources'])} failed "
+              "(see the rejects)", file=sys.stderr)
+    return manifest, code
+
+
+def _clean_scratch(scratch: str, keep: str | None = None) -> None:
+    if keep:
+        for name in os.listdir(scratch):
+            if os.path.join(scratch, name) != keep:
+                shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once: the abandoned pipeline thread and its pools would keep an
+    orderly exit waiting (the run is already recorded as failed)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _skip_ipython_probe() -> None:
@@ -134,7 +192,7 @@ def _skip_ipython_probe() -> None:
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = build_parser().parse_known_args(argv)
     _skip_ipython_probe()
-    _configure_logging(getattr(args, "verbose", False))
+    console.configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args, beam_args)
     if args.command in STREAM_COMMANDS:  # they take Beam options too
@@ -147,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     elif beam_args:
         print(f"newsbeam: unknown option {beam_args[0]} (see 'newsbeam {args.command} --help')",
               file=sys.stderr)
-        return 2
+        return status.USAGE
+    if args.command == "extract":
+        return extract.run(args)
     if args.command in STORE_COMMANDS:
         return STORE_COMMANDS[args.command](args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    return status.USAGE  # pragma: no cover - argparse rejects unknown commands
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ def _load(args):
     try:
         return load_config(args.config, output=args.output)
     except ConfigError as err:
-        print(f"newsbeam: config error: {err}", file=sys.stderr)
+        for problem in err.problems:  # every problem, one line each
+            print(f"newsbeam: config error: {problem}", file=sys.stderr)
         return None
 
 
@@ -113,7 +114,8 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return LOCKED_EXIT_CODE
     except ConfigError as err:
-        print(f"newsbeam: config error: {err}", file=sys.stderr)
+        for problem in err.problems:  # every problem, one line each
+            print(f"newsbeam: config error: {problem}", file=sys.stderr)
         return 2
     counts = manifest["counts"]
     print(f"newsbeam stream {manifest['run_id']}: {manifest['status']}: "

@@ -25,4 +25,5 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
     fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
                    | "FetchState" >> RecordFetchState())
     return {**outputs, **fetch_state, **(extra_state or {})} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit)
+        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit,
+        progress_dir=run.progress_dir)

@@ -9,6 +9,9 @@ from datetime import date, datetime
 class RunContext:
     run_id: str          # orders by start time: YYYYMMDDTHHMMSSZ-<8 hex>
     started_at: datetime  # UTC
+    # A local folder where stages leave progress counts for the command line to show
+    # (``core/progress.py``); None: no progress is recorded.
+    progress_dir: str | None = None
 
     @property
     def ingest_date(self) -> date:

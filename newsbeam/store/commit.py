@@ -9,6 +9,7 @@ ends, and a crashed run's is dropped by the next writer.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from datetime import date
 from typing import Iterable
@@ -50,9 +51,34 @@ def placeholders(output: str, run_id: str, ingest_date: date,
     return empty
 
 
+class CommitsClosed(RuntimeError):
+    """The run in this process was stopped (a signal): it may commit nothing more."""
+
+
+# Stopping a run closes this gate: a commit under way finishes first, none starts after.
+# Per process, because in-process runners commit inside the process that got the signal
+# (other workers are killed); a commit cut short by a kill is what recovery is for.
+_gate = threading.Lock()
+_closed = threading.Event()
+
+
+def close_commits() -> None:
+    """No commit may start in this process from now on; waits for one under way."""
+    with _gate:
+        _closed.set()
+
+
 def commit(output: str, commit_id: str, run_id: str,
            staged_files: Iterable[StagedFile]) -> log.CommitRecord:
     """Commit ``staged_files`` as one change: write the record, then move them into place."""
+    with _gate:
+        if _closed.is_set():
+            raise CommitsClosed(f"commit {commit_id} refused: the run was stopped")
+        return _commit(output, commit_id, run_id, staged_files)
+
+
+def _commit(output: str, commit_id: str, run_id: str,
+            staged_files: Iterable[StagedFile]) -> log.CommitRecord:
     faults.reached("staged")
     record = log.CommitRecord(
         commit_id=commit_id, kind="run", run_id=run_id, created_at=log.now_iso(),

@@ -10,6 +10,8 @@ one byte).
 See docs/store-object-storage.md."""
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import BinaryIO
 
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
@@ -36,6 +38,30 @@ def unsupported(path: str) -> str | None:
         needs = _EXTRAS.get(scheme)
         return (f"{scheme}:// needs {needs}" if needs
                 else f"Beam has no filesystem for {scheme}:// paths")
+    return None
+
+
+# Kernel interfaces, not places for data: a run writing there fails late or harms the machine.
+_VIRTUAL_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def local_write_problem(path: str) -> str | None:
+    """Why a run could not create and fill the folder ``path`` on this machine (one line),
+    or None. For local paths only; the check leaves nothing behind."""
+    real = os.path.realpath(path)
+    root = next((r for r in _VIRTUAL_ROOTS if real == r or real.startswith(r + "/")), None)
+    if root:
+        return f"{path} is in {root}, a kernel interface, not a folder for data"
+    existing = real
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return (f"{path} is a file, not a folder" if existing == real
+                else f"{path} is under {existing}, which is a file")
+    try:  # the one sure test of writability (permissions, read-only mounts, quotas)
+        os.rmdir(tempfile.mkdtemp(prefix=".newsbeam-check-", dir=existing))
+    except OSError as err:
+        return f"{path} cannot be written: {err.strerror} ({existing})"
     return None
 
 

@@ -16,7 +16,7 @@ from newsbeam import __version__
 from newsbeam.records.schema import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
 from newsbeam.store.log import CommitRecord, LogState, read_log
-from newsbeam.store.parquet import read_table, row_count
+from newsbeam.store.parquet import read_table
 
 
 def run_files(output: str, dataset: str, run_id: str, log: LogState | None = None) -> list[str]:
@@ -29,33 +29,51 @@ def run_files(output: str, dataset: str, run_id: str, log: LogState | None = Non
 
 # The small columns the manifest breaks counts down by, per dataset.
 _BREAKDOWN_COLUMNS = {"rejects": ["stage", "reason"], "duplicates": ["method"]}
+# Rejects at these stages mean the input never arrived: a source whose every row is one of
+# them failed entirely (a dead host, a feed that cannot be read).
+UNREACHED_STAGES = ("discover", "fetch")
 
 
 def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
-    """Rows per dataset, rejects by stage:reason and duplicates by method, for one run."""
+    """Rows per dataset, rejects by stage:reason, duplicates by method and rows per source,
+    for one run."""
     rows = dict.fromkeys(DATASETS, 0)
     breakdown = {name: collections.Counter() for name in _BREAKDOWN_COLUMNS}
+    by_source: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     log = read_log(output)
     files = {name: run_files(output, name, run_id, log) for name in DATASETS}
     for name, paths in files.items():
         for path in paths:
+            columns = _BREAKDOWN_COLUMNS.get(name, [])
+            table = read_table(path, columns=["source", *columns])
+            values = [table.column(c).to_pylist() for c in columns]
+            for index, source in enumerate(table.column("source").to_pylist()):
+                by_source[source][name] += 1
+                if name == "rejects" and values[0][index] in UNREACHED_STAGES:
+                    by_source[source]["unreached"] += 1
             if name in breakdown:
-                table = read_table(path, columns=_BREAKDOWN_COLUMNS[name])
-                breakdown[name].update(":".join(values) for values in zip(
-                    *(table.column(c).to_pylist() for c in table.column_names)))
-                rows[name] += table.num_rows
-            else:
-                rows[name] += row_count(path)
+                breakdown[name].update(":".join(v) for v in zip(*values))
+            rows[name] += table.num_rows
     return {"rows": rows,
             "rejects_by_reason": dict(sorted(breakdown["rejects"].items())),
             "duplicates_by_method": dict(sorted(breakdown["duplicates"].items())),
+            "sources": {name: dict(counts) for name, counts in sorted(by_source.items())},
             "files": {name: [layout.relative(output, p) for p in paths]
                       for name, paths in files.items()}}
 
 
+def failed_sources(sources: dict[str, dict[str, int]]) -> list[str]:
+    """Sources every row of which is a reject at discover or fetch: none of their inputs
+    could be fetched (a source with no inputs at all, e.g. a feed not modified, is fine)."""
+    return [name for name, counts in sorted(sources.items())
+            if counts.get("unreached", 0) and counts["unreached"] == sum(
+                counts.get(dataset, 0) for dataset in DATASETS)]
+
+
 def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: datetime,
                    runner: str, beam_args: list[str], status: str, metrics: dict,
-                   counts: dict | None, error: str | None = None) -> dict[str, Any]:
+                   counts: dict | None, error: str | None = None,
+                   reason: str | None = None) -> dict[str, Any]:
     wall = (finished_at - started_at).total_seconds()
     manifest: dict[str, Any] = {
         "run_id": run_id,
@@ -80,11 +98,15 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
         manifest["articles_per_second"] = round(rows["articles"] / wall, 2) if wall else None
         manifest["rejects_by_reason"] = counts["rejects_by_reason"]
         manifest["duplicates_by_method"] = counts["duplicates_by_method"]
+        manifest["sources"] = counts["sources"]
+        manifest["failed_sources"] = failed_sources(counts["sources"])
         manifest["files"] = counts["files"]
     manifest["stage_seconds"] = metrics["stage_seconds"]
     manifest["metrics"] = metrics["counters"]
     if error:
         manifest["error"] = error
+    if reason:  # why a failed run failed: "interrupted" (a signal) or "error"
+        manifest["reason"] = reason
     return manifest
 
 

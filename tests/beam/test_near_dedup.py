@@ -108,6 +108,7 @@ def test_index_built_with_other_parameters_is_refused(tmp_path, samples_dir, cap
     write_parquet(staged, STATE_TABLES[DEDUP_INDEX], [])
     commit.commit(output, "r0", "r0", [commit.StagedFile(DEDUP_INDEX, staged, final, 0)])
     recover(output)  # its manifest
+    capsys.readouterr()  # recovery says what it did; the run's own words come next
     assert run(tmp_path, samples_dir, dedup={"near": {"num_perm": 128}}) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "num_perm=112" in error and "128" in error

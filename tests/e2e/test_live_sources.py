@@ -42,11 +42,12 @@ def test_live_sources_end_where_expected_and_a_second_run_sends_conditional_gets
         sites, tmp_path, capsys):
     config = write_config(tmp_path, sources(sites.url), fetch=FETCH_SETTINGS)
     first = tmp_path / "first"
-    assert run(config, first) == 0
+    assert run(config, first) == 3  # c-garbage is no feed: a source that failed entirely
 
     want = expected(sites.url)
     assert outcomes(first) == want
     manifest = read_manifest(first)
+    assert manifest["failed_sources"] == ["c-garbage"]
     assert manifest["balanced"] and manifest["counts"] == {
         "inputs": len(want), "articles": 5, "duplicates": 3, "rejects": 9}
 
@@ -81,7 +82,7 @@ def test_live_sources_end_where_expected_and_a_second_run_sends_conditional_gets
     before = len(sites.requests)
     second = tmp_path / "second"
     first.rename(second)
-    assert run(config, second) == 0
+    assert run(config, second) == 3  # c-garbage again; the others had nothing new
     again = sites.requests[before:]
     listing_paths = {"/feeds/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml",
                      "/broken.xml", "/garbage.xml", "/robots.txt"}

@@ -79,3 +79,22 @@ def test_a_commit_id_names_one_set_of_files(tmp_path):
     assert commit(output, "r1", "r1", staged) == first  # a retried commit step: same record
     with pytest.raises(RuntimeError, match="commit ids must be unique"):
         commit(output, "r1", "r1", stage_rejects(output, "r1"))
+
+
+def test_once_a_stopped_run_closes_the_gate_no_commit_starts(tmp_path):
+    """In a forked child: the gate is per process and stays closed."""
+    from newsbeam.store.commit import CommitsClosed, close_commits, commit
+    output = str(tmp_path / "out")
+    staged = stage_rejects(output, "r1")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            close_commits()
+            commit(output, "r1", "r1", staged)
+        except CommitsClosed:
+            code = 0
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert log.read_log(output).records == [] and run_files(tmp_path / "out") == set()

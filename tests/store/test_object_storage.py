@@ -4,14 +4,14 @@ lock, recovery after injected faults and compaction; read back with pyarrow and 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pyarrow.dataset as ds
 import pytest
 
 from newsbeam.cli import main
 from newsbeam.records.schema import DATASETS, FILES
-from newsbeam.store import fs, layout, log
+from newsbeam.store import log
 from newsbeam.store.compact import compact
 from newsbeam.store.faults import InjectedFault
 from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked, acquire

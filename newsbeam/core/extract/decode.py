@@ -48,7 +48,7 @@ def _codec(label: str | None) -> str | None:
     label = label.strip().strip("\"'").lower()
     try:
         return codecs.lookup(_CHARSET_ALIASES.get(label, label)).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label (found by fuzzing)
         return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -36,7 +36,11 @@ def parse_feed(body: bytes, headers: dict[str, str], url: str) -> list[Link]:
         links = [link for item in json_feed.get("items") or [] if (link := _json_item(item, url))]
         problem = "no items with a url"
     else:
-        parsed = feedparser.parse(body, response_headers={**headers, "content-location": url})
+        try:
+            parsed = feedparser.parse(body, response_headers={**headers, "content-location": url})
+        except Exception as err:  # its loose parser breaks on some malformed feeds (fuzzing)
+            raise Rejected("feed_invalid", f"feedparser failed: {type(err).__name__}: {err}") \
+                from None
         links = [link for entry in parsed.entries if (link := _entry_link(entry, url))]
         problem = _feed_problem(parsed)
     if not links:
@@ -55,14 +59,25 @@ def _feed_problem(parsed: Any) -> str:
     """Why a parsed feed gave no links, in words; a parse error is added when there was one."""
     if parsed.entries:
         problem = f"{len(parsed.entries)} entries, none with a link"
-    elif parsed.version:
-        problem = f"no entries in the {parsed.version} feed"
+    elif parsed.get("version"):  # absent, not empty, for a body with no feed (fuzzing)
+        problem = f"no entries in the {parsed.get('version')} feed"
     else:
         problem = "no RSS, Atom or JSON Feed found"
     error = parsed.get("bozo_exception")
     if parsed.bozo and not isinstance(error, _NOTICES):
         problem += f" ({type(error).__name__}: {' '.join(str(error).split())})"
     return problem
+
+
+def absolute_link(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None when it is no URL at all (an unclosed IPv6
+    bracket such as ``http://[::1``, found by fuzzing): like an entry without a link."""
+    try:
+        url = urljoin(base, href.strip())
+        urlsplit(url).hostname  # what every later step asks first
+    except ValueError:
+        return None
+    return url
 
 
 def _text(html: str | None) -> str | None:
@@ -82,14 +97,15 @@ def _hints(**values: Any) -> dict[str, Any]:
 def _entry_link(entry: Any, base: str) -> Link | None:
     href = entry.get("link") or next(
         (l.get("href") for l in entry.get("links", []) if l.get("rel") == "alternate"), None)
-    if not href:
+    url = absolute_link(base, href) if isinstance(href, str) else None
+    if not url:
         return None
     authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
     images = [m.get("url") for m in entry.get("media_thumbnail", []) + entry.get("media_content", [])
               if m.get("url") and m.get("medium", "image") == "image"]
     images += [e.get("href") for e in entry.get("enclosures", [])
                if e.get("href") and (e.get("type") or "").startswith("image/")]
-    return Link(urljoin(base, href.strip()), _hints(
+    return Link(url, _hints(
         title=entry.get("title"),
         authors=authors or entry.get("author"),
         published_at=entry.get("published") or entry.get("updated"),
@@ -115,10 +131,11 @@ def _json_item(item: Any, base: str) -> Link | None:
     if not isinstance(item, dict):
         return None
     href = next(iter(strings_of(item.get("url")) or strings_of(item.get("external_url"))), None)
-    if href is None:
+    url = absolute_link(base, href) if href and href.strip() else None
+    if not url:
         return None
     people = item.get("authors") or ([item["author"]] if item.get("author") else [])
-    return Link(urljoin(base, href.strip()), _hints(
+    return Link(url, _hints(
         title=item.get("title"),
         authors=[p.get("name") for p in people if isinstance(p, dict) and p.get("name")],
         published_at=item.get("date_published") or item.get("date_modified"),

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from newsbeam.core.fetch.client import inflate
-from newsbeam.core.fetch.feeds import Link
+from newsbeam.core.fetch.feeds import Link, absolute_link
 from newsbeam.records.documents import Rejected
 from newsbeam.core.text.dates import parse_date
 
@@ -32,7 +31,9 @@ def _parser() -> etree.XMLParser:
 
 
 def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    # "{namespace}name" -> "name"; not etree.QName, which raises on names the recovering
+    # parser lets through, such as "http:" (found by fuzzing).
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _find(element, *path: str) -> str | None:
@@ -70,15 +71,16 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int, since_seconds: int | No
     links, children = [], []
     for entry in root:
         loc = _find(entry, "loc") if _local(entry.tag) in ("url", "sitemap") else None
+        loc = loc and absolute_link(url, loc)
         if not loc:
             continue
         published = _find(entry, "news", "publication_date")
         if not _is_recent(published or _find(entry, "lastmod"), cutoff):
             continue
         if kind == "sitemapindex":
-            children.append(urljoin(url, loc))
+            children.append(loc)
         else:
-            links.append(Link(urljoin(url, loc), {key: value for key, value in {
+            links.append(Link(loc, {key: value for key, value in {
                 "title": _find(entry, "news", "title"),
                 "published_at": published,
                 "tags": _find(entry, "news", "keywords"),

@@ -1,0 +1,137 @@
+"""What an operator sees of a run: exit statuses, signals, progress, quiet workers.
+
+Signals go to the console script in a subprocess, as a scheduler or a terminal sends them;
+the rest calls ``main`` in-process (stderr read at the file-descriptor level where worker
+processes are involved). Runs skip the extraction child process where the test is not
+about extraction (``extract_timeout_seconds: 0``): it costs seconds to start."""
+from __future__ import annotations
+
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from newsbeam.cli import main
+from tests.helpers.runs import RUNNER_ARGS, read_manifest, write_config
+from tests.helpers.slow_site import FETCH_SETTINGS, page_urls, slow_site
+
+NO_CHILD = {"extract_timeout_seconds": 0}
+
+ROOT = pathlib.Path(__file__).parents[2]
+PROGRESS = re.compile(r"^newsbeam: \d+:\d\d \d+ inputs read, \d+ extracted, \d+ rejects, "
+                      r"\d+ articles and \d+ duplicates written, \d+\.\d inputs/s$")
+
+
+def newsbeam(*args: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "newsbeam", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=300)
+    return process.returncode, out, err
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on: connections are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def committed_files(output: pathlib.Path) -> list[pathlib.Path]:
+    return [p for p in output.rglob("*.parquet") if "_staging" not in p.parts]
+
+
+def test_a_source_that_failed_entirely_exits_3_and_progress_is_shown_meanwhile(
+        tmp_path, samples_dir, capsys):
+    site, _ = slow_site(delay=0.3)  # slow enough for several progress lines
+    with site:
+        dead = [f"http://127.0.0.1:{dead_port()}/news/{i}" for i in range(2)]
+        config = write_config(tmp_path, [
+            {"name": "samples", "kind": "files", "path": str(samples_dir / "*.txt")},
+            {"name": "slow", "kind": "urls", "urls": page_urls(site, 4)},
+            {"name": "dead", "kind": "urls", "urls": dead}],
+            fetch=FETCH_SETTINGS, limits=NO_CHILD)
+        assert main(["run", "--config", str(config), "--progress-every", "0.1",
+                     *RUNNER_ARGS]) == 3
+    out, err = capsys.readouterr()
+    *progress, last = err.splitlines()
+    assert last == "newsbeam: every input of dead failed (see the rejects)"
+    assert len(progress) >= 3 and all(PROGRESS.match(line) for line in progress), progress
+    # The slow pages wrap the samples: same text, so duplicates of them.
+    assert " 11 inputs read, 9 extracted, 2 rejects, 5 articles and 4 duplicates written" \
+        in progress[-1]
+    manifest = read_manifest(tmp_path / "out")
+    assert manifest["status"] == "succeeded" and manifest["failed_sources"] == ["dead"]
+    assert manifest["sources"] == {"dead": {"rejects": 2, "unreached": 2},
+                                   "samples": {"articles": 1, "duplicates": 4},
+                                   "slow": {"articles": 4}}  # dated pages win
+    assert "succeeded" in out
+
+
+def test_a_two_worker_run_exits_0_with_progress_from_its_workers_and_no_beam_lines(
+        tmp_path, samples_dir, capfd):
+    config = write_config(tmp_path, [
+        {"name": "samples", "kind": "files", "path": str(samples_dir / "*.txt")}],
+        limits=NO_CHILD)
+    # The workers are processes: their counts reach the progress line through the side
+    # channel, and their own logging (20-odd lines each) stays out of stderr.
+    assert main(["run", "--config", str(config), "--direct_running_mode", "multi_processing",
+                 "--direct_num_workers", "2", *RUNNER_ARGS]) == 0
+    lines = capfd.readouterr().err.splitlines()
+    assert lines and all(PROGRESS.match(line) for line in lines), lines
+    assert " 5 inputs read, 5 extracted, 0 rejects, 5 articles and 0 duplicates written" \
+        in lines[-1]
+    assert read_manifest(tmp_path / "out")["failed_sources"] == []
+
+
+@pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_cleanly(tmp_path, stop, code):
+    site, pages = slow_site(delay=120)  # the run is stuck fetching when the signal comes
+    with site:
+        config = write_config(tmp_path, [{"name": "slow", "kind": "urls",
+                                          "urls": page_urls(site, 3)}],
+                              fetch=FETCH_SETTINGS, limits=NO_CHILD)
+        # --quiet: with progress every 0.05 s, lines would be printed before the signal.
+        run = newsbeam("run", "--config", str(config), "--quiet", "--progress-every", "0.05",
+                       *RUNNER_ARGS)
+        try:
+            assert pages.requested.wait(120), "the run never fetched a page"
+            run.send_signal(stop)
+            returncode, out, err = finish(run)
+        finally:
+            run.kill()
+    output = tmp_path / "out"
+    manifest = read_manifest(output)
+    assert returncode == code
+    assert err.splitlines() == [
+        f"newsbeam: interrupted by {stop.name}; the run stopped and committed nothing "
+        f"(failed run recorded in {output / '_runs' / manifest['run_id']}.json)"]
+    assert out == ""
+    assert manifest["status"] == "failed" and manifest["reason"] == "interrupted"
+    assert manifest["error"] == f"interrupted by {stop.name}"
+    assert committed_files(output) == []
+
+
+def test_config_problems_are_all_printed_one_a_line_with_exit_2(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("x")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"output: {tmp_path / 'a-file'}\nlimits: {{extract_timeout_seconds: .nan}}\n"
+                      "sources:\n  - {name: f, kind: feed, url: 'http://[::1'}\n"
+                      "  - {name: s, kind: files, path: 'none/*.txt'}\n")
+    assert main(["run", "--config", str(config), *RUNNER_ARGS]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "newsbeam: config error: limits.extract_timeout_seconds: must be a finite number, got nan",
+        "newsbeam: config error: sources[0].url: 'http://[::1' is not an http or https URL"]
+    config.write_text(f"output: {tmp_path / 'a-file'}\n"
+                      "sources:\n  - {name: s, kind: files, path: 'none/*.txt'}\n")
+    assert main(["run", "--config", str(config), *RUNNER_ARGS]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == [
+        f"newsbeam: config error: output: {tmp_path / 'a-file'} is a file, not a folder",
+        f"newsbeam: config error: sources[0].path: '{tmp_path}/none/*.txt' matches no file"]

@@ -9,7 +9,7 @@ ConfigError (one line, exit 2) instead of a failed run.
 """
 from __future__ import annotations
 
-from newsbeam.config import Config, ConfigError, FilesSource, UrlsSource, check_http_url
+from newsbeam.config import Config, ConfigError, FilesSource, UrlsSource, WarcSource, check_http_url
 from newsbeam.core.fetch.pages import parse_url_list
 from newsbeam.records.schema import DATASETS
 from newsbeam.store import fs, layout
@@ -24,7 +24,7 @@ def _check_filesystem(path: str, where: str) -> None:
 def check_sources(config: Config) -> None:
     for index, source in enumerate(config.sources):
         where = f"sources[{index}].path"
-        if isinstance(source, FilesSource):
+        if isinstance(source, (FilesSource, WarcSource)):
             for pattern in source.patterns:
                 _check_filesystem(pattern, where)
                 if not fs.match(pattern):

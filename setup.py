@@ -23,13 +23,14 @@ setup(
         "urllib3>=2.0,<3",           # the fetcher's HTTP client
         "duckdb>=1.1,<3",            # newsbeam query / stats
         "protego>=0.3,<1",           # robots.txt as RFC 9309 reads it (wildcards, $, Allow)
+        "warcio>=1.7.4,<2",          # WARC archives (kind: warc)
     ],
     extras_require={
         "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3",   # readers the README shows
                  "moto[server]>=5,<6", "boto3>=1.28",                   # S3 on loopback
                  "hypothesis>=6.100,<7"],                               # fuzz harnesses
         "s3": ["apache-beam[aws]>=2.77,<2.78"],   # outputs on s3://
-        "bench": ["datasketch>=1.6,<2", "hypothesis>=6.100,<7"],
+        "bench": ["datasketch>=1.6,<2", "hypothesis>=6.100,<7", "fastwarc>=0.15,<3", "build>=1,<2"],
         # newsbeam stream from Pub/Sub: the client Beam's ReadFromPubSub uses
         "stream": ["google-cloud-pubsub>=2.1,<3"],
         # ...and on Dataflow: Beam's GCP I/O (GCS, the Dataflow runner)

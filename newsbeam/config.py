@@ -122,6 +122,23 @@ class FilesSource(SourceConfig):
         return dataclasses.replace(self, path=[resolve_path(p, base_dir) for p in self.patterns])
 
 
+@dataclasses.dataclass(frozen=True)
+class WarcSource(SourceConfig):
+    """WARC archives (.warc, .warc.gz), e.g. Common Crawl's CC-NEWS: each HTML response
+    record is an input. Large gzipped archives are read in ranges of ``split_mb``."""
+
+    KIND: ClassVar[str] = "warc"
+    path: Union[str, list[str]] = ""
+    split_mb: float = 64.0  # a .warc.gz larger than this is read by several workers
+
+    patterns = FilesSource.patterns  # the same globs as files sources
+
+    def validate(self, where: str, base_dir: str) -> "WarcSource":
+        if self.split_mb <= 0:
+            raise ConfigError(f"{where}.split_mb: must be positive")
+        return FilesSource.validate(self, where, base_dir)
+
+
 def has_scheme(path: str) -> bool:
     """True for a URI such as ``gs://bucket/x`` or ``s3://b/k`` (kept as written)."""
     head, sep, _ = path.partition("://")
@@ -211,7 +228,7 @@ def duration_seconds(text: str) -> int | None:
 
 LIVE_SOURCES = (FeedSource, UrlsSource, SitemapSource)
 SOURCE_KINDS: dict[str, type[SourceConfig]] = {
-    cls.KIND: cls for cls in (FilesSource, *LIVE_SOURCES)}
+    cls.KIND: cls for cls in (FilesSource, WarcSource, *LIVE_SOURCES)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,8 @@ Files are listed when the pipeline runs (a read step, not while the graph is bui
 pipeline that runs again or polls sees files that appeared since. Each file is read inside
 the pipeline, so a bad file becomes a reject. Runs are incremental: a file an earlier run
 read (same path, size and modification time, or same bytes; the ``files`` state table) is
-skipped and counted, not an input, unless the run reprocesses everything.
+skipped and counted, not an input, unless the run reprocesses everything. WARC archives
+are listed, skipped when unchanged and recorded the same way, and read by ``beam/warc.py``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import apache_beam as beam
 from newsbeam.beam.fetch import ReadLiveSources
 from newsbeam.beam.stage import ApplyStage, count_input
 from newsbeam.beam.state import SkipKnown
-from newsbeam.config import LIVE_SOURCES, Config, FilesSource
+from newsbeam.beam.warc import WARC, ReadArchives
+from newsbeam.config import LIVE_SOURCES, Config, FilesSource, WarcSource
 from newsbeam.core.files import FileInput, LoadedFile, load, to_raw_document
 from newsbeam.records.run import RunContext
 from newsbeam.records.schema import FILES
@@ -24,7 +26,7 @@ from newsbeam.store import fs
 SOURCES = "sources"  # metrics namespace
 
 
-def list_files(source: FilesSource) -> Iterator[FileInput]:
+def list_files(source: FilesSource | WarcSource) -> Iterator[FileInput]:
     """The files a source's globs match, sorted and without repeats (globs may overlap)."""
     found = {m.path: m for pattern in source.patterns for m in fs.match(pattern)}
     for path in sorted(found):
@@ -78,7 +80,7 @@ class ReadFiles(beam.PTransform):
 
 class ReadSources(beam.PTransform):
     """Config sources -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
-    rows of the feeds and sitemaps read, "files": rows of the files read}."""
+    rows of the feeds and sitemaps read, "files": rows of the files and WARC archives read}."""
 
     def __init__(self, config: Config, run: RunContext, reprocess: bool = False):
         super().__init__()
@@ -89,6 +91,7 @@ class ReadSources(beam.PTransform):
         documents, rejects, files = pipeline | "Files" >> ReadFiles(
             files_sources, self.config.output, self.config.limits.max_document_bytes,
             self.run, self.reprocess)
+        documents, rejects, files = self._warc(pipeline, documents, rejects, files)
         live_sources = tuple(s for s in self.config.sources if isinstance(s, LIVE_SOURCES))
         if not live_sources:
             return {"documents": documents, "rejects": rejects, "files": files,
@@ -101,3 +104,22 @@ class ReadSources(beam.PTransform):
             "listings": live["listings"],
             "files": files,
         }
+
+    def _warc(self, pipeline, documents, rejects, files):
+        """Adds the WARC sources' documents, rejects and ``files`` rows to the files'."""
+        warc_sources = [s for s in self.config.sources if isinstance(s, WarcSource)]
+        if not warc_sources:
+            return documents, rejects, files
+        listed = (pipeline
+                  | "WarcSources" >> beam.Create(warc_sources)
+                  | "ListArchives" >> beam.FlatMap(list_files))
+        if not self.reprocess:
+            listed = listed | "SkipUnchangedArchives" >> SkipKnown(
+                self.config.output, FILES, item_key=lambda item: item.key, row_key=_file_key,
+                counter=(WARC, "archives_skipped_unchanged"))
+        warc = listed | "Warc" >> ReadArchives(
+            {s.name: max(1, int(s.split_mb * 2**20)) for s in warc_sources},
+            self.config.limits.max_document_bytes, self.run)
+        return ((documents, warc["documents"]) | "FilesAndWarc" >> beam.Flatten(),
+                (rejects, warc["rejects"]) | "FilesAndWarcRejects" >> beam.Flatten(),
+                (files, warc["archives"]) | "FilesAndArchives" >> beam.Flatten())

@@ -25,6 +25,24 @@ def fetch_summary(metrics: dict[str, int]) -> list[str]:
     return lines + [f"      {key:<30}{value:>6}" for key, value in sorted(failed.items())]
 
 
+def warc_summary(metrics: dict[str, int]) -> list[str]:
+    """WARC archives and records from the run's Beam counters; nothing without WARC sources."""
+    if not any(key.startswith("warc:") for key in metrics):
+        return []
+    skipped = {key.removeprefix("warc:skipped_"): value for key, value in metrics.items()
+               if key.startswith("warc:skipped_")}
+    failed = sum(value for key, value in metrics.items() if key.startswith("warc:cut_short_"))
+    rows = [
+        ("archives read", metrics.get("warc:archives_read", 0)),
+        ("skipped, read before", metrics.get("warc:archives_skipped_unchanged", 0)),
+        ("records", metrics.get("warc:records", 0)),
+        ("records skipped", sum(skipped.values())),
+    ]
+    lines = ["  warc"] + [f"    {name:<32}{value:>6}" for name, value in rows]
+    lines += [f"      {kind:<30}{value:>6}" for kind, value in sorted(skipped.items())]
+    return lines + [f"    {'archives cut short':<32}{failed:>6}"]
+
+
 def format_summary(manifest: dict) -> str:
     counts = manifest.get("counts", {})
     rate = manifest.get("articles_per_second")
@@ -44,6 +62,7 @@ def format_summary(manifest: dict) -> str:
     if counts and not manifest.get("balanced", True):
         lines.append("  WARNING: articles + duplicates + rejects != inputs")
     lines += fetch_summary(manifest.get("metrics", {}))
+    lines += warc_summary(manifest.get("metrics", {}))
     lines.append(f"  output      {manifest['output']}")
     lines.append(f"  manifest    {manifest.get('manifest_path', '')}")
     return "\n".join(lines)

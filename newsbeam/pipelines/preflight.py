@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from newsbeam.config import Config, ConfigError, FilesSource, UrlsSource, has_scheme, \
-    http_url_problem
+from newsbeam.config import (
+    Config, ConfigError, FilesSource, UrlsSource, WarcSource, has_scheme, http_url_problem)
 from newsbeam.core.fetch.pages import parse_url_list
 from newsbeam.records.schema import DATASETS
 from newsbeam.store import fs, layout
@@ -65,7 +65,7 @@ def _url_list_problems(path: str, where: str) -> Iterator[str]:
 def source_problems(config: Config) -> Iterator[str]:
     for index, source in enumerate(config.sources):
         where = f"sources[{index}].path"
-        if isinstance(source, FilesSource):
+        if isinstance(source, (FilesSource, WarcSource)):
             for pattern in source.patterns:
                 problem = _filesystem_problem(pattern, where)
                 if problem:

@@ -1,0 +1,60 @@
+"""The same pipeline, unchanged, on other runners: the fixtures and a WARC archive give the
+same rows in process, on two worker processes (multi_processing) and on a portable runner
+(Beam's job service with a separate SDK worker pool). Everything crossing a worker
+boundary is pickled there, so a DoFn that leaned on module state would show here."""
+from __future__ import annotations
+
+import contextlib
+import pathlib
+
+import pytest
+
+from newsbeam.cli import main
+from tests.helpers.comparable import comparable_rows
+from tests.helpers.portable import ROOT, ServiceFailed, portable_services
+from tests.helpers.runs import FIXTURES, read_manifest, write_config
+from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[pathlib.Path, dict]:
+    """(config, rows) of the in-process run."""
+    tmp = tmp_path_factory.mktemp("portable")
+    (tmp / "warc").mkdir()
+    # The archive's pages under another host: copies of the fixtures, so dedup has work.
+    write_warc(tmp / "warc" / "crawl.warc.gz", sample_pages("wire.example"),
+               extras=skipped_pages())
+    config = write_config(tmp, [
+        {"name": "samples", "kind": "files", "path": str(FIXTURES / "*.txt")},
+        {"name": "crawl", "kind": "warc", "path": str(tmp / "warc" / "*.warc.gz"),
+         "split_mb": 0.004}])  # ranges of 4 KB: several per archive
+    assert main(["run", "--config", str(config), "--output", str(tmp / "in-process"),
+                 "--runner", "FnApiRunner"]) == 0
+    rows = comparable_rows(tmp / "in-process")
+    assert len(rows["articles"]) == 5 and len(rows["duplicates"]) == 5
+    return config, rows
+
+
+def run_on(config: pathlib.Path, output: pathlib.Path, runner_args: list[str]) -> dict:
+    assert main(["run", "--config", str(config), "--output", str(output), *runner_args]) == 0
+    manifest = read_manifest(output)
+    assert manifest["balanced"] and manifest["metrics"]["warc:records"] == 26
+    return comparable_rows(output)
+
+
+def test_two_worker_processes_write_the_same_rows(reference, tmp_path, monkeypatch):
+    config, rows = reference
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers import this tree's newsbeam
+    assert run_on(config, tmp_path / "out", [
+        "--runner", "FnApiRunner", "--direct_running_mode=multi_processing",
+        "--direct_num_workers=2"]) == rows
+
+
+def test_a_portable_runner_with_an_external_worker_pool_writes_the_same_rows(reference, tmp_path):
+    config, rows = reference
+    with contextlib.ExitStack() as stack:
+        try:
+            runner_args = stack.enter_context(portable_services(tmp_path))
+        except ServiceFailed as failure:
+            pytest.skip(f"Beam's job service or worker pool could not start here: {failure}")
+        assert run_on(config, tmp_path / "out", runner_args) == rows

@@ -1,0 +1,66 @@
+"""Beam's Python job service and an SDK worker pool as separate processes: a portable
+runner on this machine (what Flink's or Spark's job server is elsewhere)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+ROOT = pathlib.Path(__file__).parents[2]
+_POOL_PORT = re.compile(r"worker pool servicer at port: (\S+:\d+)")
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not start; the message carries the end of its log."""
+
+
+def _wait_for(check, process: subprocess.Popen, log: pathlib.Path, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+    raise ServiceFailed(f"{' '.join(process.args[1:4])} did not start: {tail or 'no output'}")
+
+
+def _start(args: list[str], log: pathlib.Path, env: dict) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", *args], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def portable_services(folder: pathlib.Path, timeout: float = 60.0) -> Iterator[list[str]]:
+    """Starts a job service and a worker pool (both finding this tree's newsbeam on their
+    PYTHONPATH); yields the pipeline options that submit to them; stops both."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    port_file, job_log, pool_log = folder / "job.port", folder / "job.log", folder / "pool.log"
+    processes = []
+    try:
+        processes.append(_start(["apache_beam.runners.portability.local_job_service_main",
+                                 "--port", "0", "--port_file", str(port_file)], job_log, env))
+        processes.append(_start(["apache_beam.runners.worker.worker_pool_main",
+                                 "--service_port", "0"], pool_log, env))
+        job_port = _wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
+                             processes[0], job_log, timeout)
+        pool = _wait_for(lambda: (m := _POOL_PORT.search(pool_log.read_text(errors="replace")))
+                         and m[1], processes[1], pool_log, timeout)
+        yield ["--runner", "PortableRunner", f"--job_endpoint=localhost:{job_port}",
+               "--environment_type=EXTERNAL", f"--environment_config={pool}"]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -28,7 +28,8 @@ setup(
     extras_require={
         "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3",   # readers the README shows
                  "moto[server]>=5,<6", "boto3>=1.28",                   # S3 on loopback
-                 "hypothesis>=6.100,<7"],                               # fuzz harnesses
+                 "hypothesis>=6.100,<7",                                # fuzz harnesses
+                 "google-cloud-pubsub>=2.1,<3"],                        # the stream's live test
         "s3": ["apache-beam[aws]>=2.77,<2.78"],   # outputs on s3://
         "bench": ["datasketch>=1.6,<2", "hypothesis>=6.100,<7", "fastwarc>=0.15,<3", "build>=1,<2"],
         # newsbeam stream from Pub/Sub: the client Beam's ReadFromPubSub uses

@@ -132,11 +132,12 @@ class WarcSource(SourceConfig):
     split_mb: float = 64.0  # a .warc.gz larger than this is read by several workers
 
     patterns = FilesSource.patterns  # the same globs as files sources
+    resolved = FilesSource.resolved
 
-    def validate(self, where: str, base_dir: str) -> "WarcSource":
+    def problems(self, where: str) -> Iterator[str]:
+        yield from FilesSource.problems(self, where)
         if self.split_mb <= 0:
-            raise ConfigError(f"{where}.split_mb: must be positive")
-        return FilesSource.validate(self, where, base_dir)
+            yield f"{where}.split_mb: must be positive"
 
 
 def has_scheme(path: str) -> bool:

@@ -141,8 +141,8 @@ sources:
         "sources[0].url: 'http://[::1' is not an http or https URL",
         "sources[1].name: 'a' is used by another source",
         "sources[1].urls[1]: 'http://[::1/x' is not an http or https URL",
-        "sources[2].kind: 'rss' is not one of: files, feed, urls, sitemap",
-        "sources[3].kind: ['files'] is not one of: files, feed, urls, sitemap",
+        "sources[2].kind: 'rss' is not one of: files, warc, feed, urls, sitemap",
+        "sources[3].kind: ['files'] is not one of: files, warc, feed, urls, sitemap",
     ]
     assert str(err.value) == "\n".join(err.value.problems)
 

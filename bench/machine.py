@@ -48,3 +48,11 @@ def describe(info: dict) -> str:
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def write_json(path, result: dict) -> None:
+    """Save a benchmark's figures (and say where)."""
+    import json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"wrote {path}")

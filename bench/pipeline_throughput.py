@@ -31,7 +31,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 from bench.extraction_corpora import all_pages
-from bench.machine import describe, machine_info
+from bench.machine import describe, machine_info, write_json
 
 TWO_WORKERS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
@@ -172,9 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
                 continue
             print(f"  {m['pages']:>6} pages: peak RSS {m['peak_rss_mb']} MB, "
                   f"{m['seconds']} s ({m['pages_per_s']} pages/s), one worker")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_json(args.json, result)
     return result
 
 

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench.machine import describe, machine_info
+from bench.machine import describe, machine_info, write_json
 from bench.pipeline_throughput import TWO_WORKERS, run_command, timed
 from bench.warc_inputs import ROOT, corpus_archive, corpus_pages
 
@@ -141,9 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
                 continue
             print(f"  {m['archives']:>3} archives ({m['pages']} pages, {m['archive_mib']} MiB): "
                   f"peak RSS {m['peak_rss_mb']} MB, {m['seconds']} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_json(args.json, result)
     return result
 
 

@@ -23,12 +23,11 @@ within a repeat, then the median.
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import statistics
 import time
 
-from bench.machine import describe, machine_info
+from bench.machine import describe, machine_info, write_json
 from bench.warc_inputs import ROOT, corpus_archive
 from newsbeam.core.files import FileInput
 from newsbeam.core.warc import read_archive, record_start
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"records per reader: {result['records']}")
     for name, rate in result["median_records_per_s"].items():
         print(f"  {name:<20} {rate:>9,.0f} records/s  ({result['vs_warcio'][name]:.2f}x warcio)")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_json(args.json, result)
     return result
 
 

@@ -8,11 +8,13 @@ from typing import Any, Callable, Iterator
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from newsbeam.store.state import read_state
+from newsbeam.store.parquet import iter_rows
+from newsbeam.store.state import state_files
 
 
 class ReadState(beam.PTransform):
-    """The committed rows of one state table of ``output``."""
+    """The committed rows of one state table of ``output``, its files listed when the
+    pipeline runs and spread over workers before they are read."""
 
     def __init__(self, output: str, table: str):
         super().__init__()
@@ -21,7 +23,9 @@ class ReadState(beam.PTransform):
     def expand(self, pipeline):
         return (pipeline
                 | "Output" >> beam.Create([self.output])
-                | "Read" >> beam.FlatMap(read_state, self.table))
+                | "ListFiles" >> beam.FlatMap(state_files, self.table)
+                | "Spread" >> beam.Reshuffle()
+                | "Read" >> beam.FlatMap(iter_rows))
 
 
 def _unknown(keyed: tuple, counter: tuple[str, str]) -> Iterator[Any]:

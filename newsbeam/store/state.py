@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from newsbeam.config import ConfigError, NearDedupConfig
 from newsbeam.core.dedup.minhash import index_params
 from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.records.schema import DEDUP_INDEX
 from newsbeam.store import fs, layout
-from newsbeam.store.parquet import iter_rows
 
 
 def state_files(output: str, table: str) -> list[str]:
     """The committed files of one state table, sorted."""
     return fs.match_paths(layout.state_files_pattern(output, table))
-
-
-def read_state(output: str, table: str) -> Iterator[dict]:
-    for path in state_files(output, table):
-        yield from iter_rows(path)
 
 
 def newest_validators(rows: Iterable[dict]) -> dict[str, tuple[str | None, str | None]]:

@@ -14,26 +14,17 @@ from typing import Iterator
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from newsbeam.beam.state import ReadState
 from newsbeam.core.dedup.exact import content_key, duplicate_row
 from newsbeam.core.dedup.rank import row_rank
 from newsbeam.records.schema import DEDUP_INDEX
-from newsbeam.store.parquet import iter_rows
-from newsbeam.store.state import state_files
 
 
-class ReadIndex(beam.PTransform):
+class ReadIndex(ReadState):
     """The output's committed index entries, listed and read when the pipeline runs."""
 
     def __init__(self, output: str):
-        super().__init__()
-        self.output = output
-
-    def expand(self, pipeline):
-        return (pipeline
-                | "Output" >> beam.Create([self.output])
-                | "ListFiles" >> beam.FlatMap(state_files, DEDUP_INDEX)
-                | "Spread" >> beam.Reshuffle()
-                | "Read" >> beam.FlatMap(iter_rows))
+        super().__init__(output, DEDUP_INDEX)
 
 
 class _FoldIntoEarlier(beam.DoFn):

@@ -16,6 +16,7 @@ from newsbeam.core.extract.fields import (
 from newsbeam.core.extract.metadata import trafilatura_metadata
 from newsbeam.core.extract import page as page_module
 from newsbeam.core.extract.page import extract_html, parse_html, prune_never_text
+from newsbeam.core.extract.title import host_names, strip_site_segments
 from newsbeam.core.text.clean import parse_plain_text, split_paragraphs
 from newsbeam.core.text.dates import parse_date, plausible_date
 from newsbeam.records.documents import RawDocument, Rejected
@@ -171,6 +172,33 @@ def test_the_pages_h1_wins_over_a_longer_title_holding_it():
     # Not parted by a separator ("Bhindi masala (okra stir fry)"): the title stays.
     head = '<meta property="og:title" content="Talks resume in Geneva (updated)">'
     assert extract_html(page(head, body)).title == "Talks resume in Geneva (updated)"
+
+
+def test_a_kicker_inside_the_h1_is_not_part_of_the_headline():
+    head = '<meta property="og:title" content="Climate: Drilling until it gets hot">'
+    body = ('<h1><span class="kicker">Climate</span><span class="hidden">: </span>'
+            f'<span>Drilling until it gets hot</span></h1>{ARTICLE_BODY}')
+    assert extract_html(page(head, body)).title == "Drilling until it gets hot"
+    # Text before the first element: that element is not a kicker.
+    body = f'<h1>Climate: <em>Drilling</em> until it gets hot</h1>{ARTICLE_BODY}'
+    assert extract_html(page(head, body)).title == "Climate: Drilling until it gets hot"
+
+
+def test_title_segments_naming_the_host_are_removed():
+    url = "https://www.petri-heil.ch/news/hechte"
+    head = ('<meta property="og:title" '
+            'content="Winter pike in the lake | petri-heil.ch | Your fishing magazine">')
+    assert extract_html(page(head), url=url).title == "Winter pike in the lake"
+    head = '<meta property="og:title" content="BMAS - New rules for vaccination proofs">'
+    assert extract_html(page(head), url="https://www.bmas.de/x").title == \
+        "New rules for vaccination proofs"
+    # Long segments stay even when they mention the site; no headline left: title stays.
+    assert strip_site_segments("Pike season opens on petri-heil.ch today - Blog",
+                               ["petriheil"]) == "Pike season opens on petri-heil.ch today - Blog"
+    assert strip_site_segments("Petri Heil | Home", ["petriheil"]) == "Petri Heil | Home"
+    assert host_names("https://edition.cnn.com/2021/x") == ["edition", "cnn"]
+    assert host_names("https://www.dailymail.co.uk/") == ["dailymail"]
+    assert host_names(None) == []
 
 
 def test_rel_author_links_name_the_authors_when_nothing_else_does():

@@ -14,7 +14,8 @@ from newsbeam.core.extract.fields import first_usable, strip_site_suffix
 from newsbeam.core.extract.metadata import (
     FALLBACK_FIELDS, jsonld_candidates, meta_candidates, rel_author_candidates,
     trafilatura_candidates, trafilatura_metadata)
-from newsbeam.core.extract.title import headings, headline_in_title
+from newsbeam.core.extract.title import (
+    headings, headline_in_title, host_names, strip_site_segments)
 from newsbeam.records.documents import Rejected
 
 
@@ -99,6 +100,7 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     metadata = first_usable([*page_metadata, stated, trafilatura_candidates(fallback),
                              rel_author_candidates(tree)], url)
     if metadata["title"]:
-        metadata["title"] = headline_in_title(
-            strip_site_suffix(metadata["title"], metadata["site_name"]), headings(tree))
+        title = strip_site_suffix(metadata["title"], metadata["site_name"])
+        title = strip_site_segments(title, host_names(url or metadata["page_url"]))
+        metadata["title"] = headline_in_title(title, headings(tree))
     return PageContent(text=doc.text, **metadata)

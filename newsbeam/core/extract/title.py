@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from typing import Iterable
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from newsbeam.core.extract.fields import clean_inline
+from newsbeam.core.extract.fields import clean_inline, names_site
 
 # What separates a headline from what a site adds before or after it in a title.
 _SEPARATOR = re.compile(r"^\s*[-|:–—·»›/~•]")
@@ -66,26 +65,6 @@ def headline_in_title(title: str, candidates: Iterable[str]) -> str:
 
 # " | ", " - " and the like between a title's segments (a hyphen inside a word is not one).
 _SEGMENTS = re.compile(r"\s+[-|–—·•]\s+|\s*\|\s*")
-_MAX_SITE_WORDS = 4
-# Host labels that say nothing about the site ("www.", "news.", "co.uk").
-_GENERIC_LABELS = frozenset({"www", "com", "org", "net", "gov", "edu", "news", "blog", "amp"})
-
-
-def host_names(url: str | None) -> list[str]:
-    """ "https://www.tagesschau.de/x" -> ["tagesschau"]: the labels that name the site."""
-    host = urlsplit(url or "").hostname or ""
-    labels = host.split(".")[:-1]
-    return [label.replace("-", "") for label in labels
-            if len(label) >= 3 and label not in _GENERIC_LABELS]
-
-
-def _names_site(segment: str, names: list[str]) -> bool:
-    if len(segment.split()) > _MAX_SITE_WORDS:
-        return False
-    letters = "".join(ch for ch in segment.casefold() if ch.isalnum())
-    return bool(letters) and any(name in letters or letters in name for name in names)
-
-
 def strip_site_segments(title: str, names: list[str]) -> str:
     """ "BMAS - Headline" and "Headline | petri-heil.ch | Claim" -> "Headline": a short
     segment naming the host goes, with what lies beyond it, when a headline remains."""
@@ -96,10 +75,10 @@ def strip_site_segments(title: str, names: list[str]) -> str:
         return title
     separators = _SEGMENTS.findall(title)
     start, end = 0, len(pieces)
-    if _names_site(pieces[0], names):
+    if names_site(pieces[0], names):
         start = 1
     for index in range(max(start, 1), len(pieces)):
-        if _names_site(pieces[index], names):
+        if names_site(pieces[index], names):
             end = index
             break
     if start >= end:

@@ -13,9 +13,11 @@ from newsbeam.core.extract.decode import decode_html, decode_text
 from newsbeam.core.extract.document import extract_document
 from newsbeam.core.extract.fields import (
     language_code, split_authors, split_keywords, strip_site_suffix)
-from newsbeam.core.extract.metadata import trafilatura_metadata
+from newsbeam.core.extract.metadata import byline_candidates, trafilatura_metadata
 from newsbeam.core.extract import page as page_module
 from newsbeam.core.extract.page import extract_html, parse_html, prune_never_text
+from newsbeam.core.extract.fields import host_names
+from newsbeam.core.extract.title import strip_site_segments
 from newsbeam.core.text.clean import parse_plain_text, split_paragraphs
 from newsbeam.core.text.dates import parse_date, plausible_date
 from newsbeam.records.documents import RawDocument, Rejected
@@ -173,6 +175,33 @@ def test_the_pages_h1_wins_over_a_longer_title_holding_it():
     assert extract_html(page(head, body)).title == "Talks resume in Geneva (updated)"
 
 
+def test_a_kicker_inside_the_h1_is_not_part_of_the_headline():
+    head = '<meta property="og:title" content="Climate: Drilling until it gets hot">'
+    body = ('<h1><span class="kicker">Climate</span><span class="hidden">: </span>'
+            f'<span>Drilling until it gets hot</span></h1>{ARTICLE_BODY}')
+    assert extract_html(page(head, body)).title == "Drilling until it gets hot"
+    # Text before the first element: that element is not a kicker.
+    body = f'<h1>Climate: <em>Drilling</em> until it gets hot</h1>{ARTICLE_BODY}'
+    assert extract_html(page(head, body)).title == "Climate: Drilling until it gets hot"
+
+
+def test_title_segments_naming_the_host_are_removed():
+    url = "https://www.petri-heil.ch/news/hechte"
+    head = ('<meta property="og:title" '
+            'content="Winter pike in the lake | petri-heil.ch | Your fishing magazine">')
+    assert extract_html(page(head), url=url).title == "Winter pike in the lake"
+    head = '<meta property="og:title" content="BMAS - New rules for vaccination proofs">'
+    assert extract_html(page(head), url="https://www.bmas.de/x").title == \
+        "New rules for vaccination proofs"
+    # Long segments stay even when they mention the site; no headline left: title stays.
+    assert strip_site_segments("Pike season opens on petri-heil.ch today - Blog",
+                               ["petriheil"]) == "Pike season opens on petri-heil.ch today - Blog"
+    assert strip_site_segments("Petri Heil | Home", ["petriheil"]) == "Petri Heil | Home"
+    assert host_names("https://edition.cnn.com/2021/x") == ["edition", "cnn"]
+    assert host_names("https://www.dailymail.co.uk/") == ["dailymail"]
+    assert host_names(None) == []
+
+
 def test_rel_author_links_name_the_authors_when_nothing_else_does():
     # trafilatura's heuristics read rel="author" exactly (and make "c1ph4" "C"); a link
     # with more rel values is only ours.
@@ -180,6 +209,27 @@ def test_rel_author_links_name_the_authors_when_nothing_else_does():
     assert extract_html(page("", body)).authors == ["c1ph4"]
     declared = '<meta name="author" content="Jane Doe">'
     assert extract_html(page(declared, body)).authors == ["Jane Doe"]
+
+
+def test_the_sites_name_beside_a_person_is_not_an_author():
+    head = ('<meta property="og:site_name" content="CNN">'
+            '<meta name="author" content="Rob Picheta, CNN">')
+    assert extract_html(page(head)).authors == ["Rob Picheta"]
+    # Alone it stays: a personal blog's name is its author's.
+    head = ('<meta property="og:site_name" content="Helge Fahrnberger">'
+            '<meta name="author" content="Helge Fahrnberger">')
+    assert extract_html(page(head)).authors == ["Helge Fahrnberger"]
+
+
+def test_a_visible_byline_names_the_author_when_nothing_else_does():
+    body = (f'{ARTICLE_BODY}<div class="field--name-field-tag-author">'
+            '<a href="/p/js">Jil Schuller</a></div>')
+    assert extract_html(page("", body)).authors == ["Jil Schuller"]
+    # Labels and bios are not names.
+    for byline in ('<span class="author">Datum:</span>', '<p class="byline">Publiziert am</p>',
+                   '<p class="byline">Updated 2022</p>',
+                   '<div class="author-bio">Jil writes about animals since 2009.</div>'):
+        assert byline_candidates(parse_html(page("", byline))) == {"authors": []}
 
 
 def test_jsonld_graph_with_id_references():
@@ -455,6 +505,9 @@ def test_lone_surrogates_escaped_in_json_ld_become_replacement_characters():
     (["Jane Doe", "jane doe", "https://twitter.com/jd"], ["Jane Doe"]),
     ("Alexandra Anderson", ["Alexandra Anderson"]),
     (None, []),
+    # Sites, placeholders and commenters are not authors; a dotted name is a person.
+    (["tagesschau.de", "www.LAOLA1.at", "Greentech.LIVE Redaktion"], ["Greentech.LIVE Redaktion"]),
+    (["Wordpressadmin", "No Author", "Art Edwards says", "J.R. Stone"], ["J.R. Stone"]),
 ])
 def test_split_authors(value, expected):
     assert split_authors(value) == expected

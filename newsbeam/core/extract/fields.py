@@ -6,7 +6,7 @@ import html as htmllib
 import re
 from datetime import datetime
 from typing import Any, Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from newsbeam.core.text.clean import normalize_line
 from newsbeam.core.text.dates import plausible_date
@@ -52,13 +52,49 @@ def _unique(items: list[str]) -> list[str]:
     return kept
 
 
+_MAX_SITE_WORDS = 4
+# Host labels that say nothing about the site ("www.", "news.", "co.uk").
+_GENERIC_LABELS = frozenset({"www", "com", "org", "net", "gov", "edu", "news", "blog", "amp"})
+
+
+def host_names(url: str | None) -> list[str]:
+    """ "https://www.tagesschau.de/x" -> ["tagesschau"]: the labels that name the site."""
+    host = urlsplit(url or "").hostname or ""
+    labels = host.split(".")[:-1]
+    return [label.replace("-", "") for label in labels
+            if len(label) >= 3 and label not in _GENERIC_LABELS]
+
+
+def names_site(segment: str, names: list[str]) -> bool:
+    """A short text ("MDR.DE", "brand eins online") that names the site of ``names``."""
+    if len(segment.split()) > _MAX_SITE_WORDS:
+        return False
+    letters = "".join(ch for ch in segment.casefold() if ch.isalnum())
+    return bool(letters) and any(name in letters or letters in name for name in names)
+
+
+# Not people: a domain name is the site ("tagesschau.de"); these are form labels, CMS
+# accounts and placeholders; "X says" is a commenter.
+_DOMAIN = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}", re.IGNORECASE)
+_NOT_AUTHORS = frozenset({
+    "admin", "administrator", "wordpressadmin", "author", "autor", "name", "no author",
+    "anonymous", "follow", "posted", "text", "datum", "date", "human",
+})
+_COMMENTER = re.compile(r"\s(?:says|said)$", re.IGNORECASE)
+
+
+def _could_be_author(name: str) -> bool:
+    return bool(name) and len(name) <= _MAX_AUTHOR_CHARS and not _URL_LIKE.match(name) \
+        and not _DOMAIN.fullmatch(name) and name.casefold() not in _NOT_AUTHORS \
+        and not _COMMENTER.search(name)
+
+
 def split_authors(value: Any) -> list[str]:
     """ "By A and B", "A, B", ["A; B"] -> ["A", "B"]; profile URLs and blurbs are dropped."""
     names = []
     for text in strings_of(value):
         text = _BYLINE_PREFIX.sub("", clean_inline(text) or "")
-        names += [n for n in _AUTHOR_SEPARATORS.split(text)
-                  if n and len(n) <= _MAX_AUTHOR_CHARS and not _URL_LIKE.match(n)]
+        names += [n for n in _AUTHOR_SEPARATORS.split(text) if _could_be_author(n)]
     return _unique(names)
 
 

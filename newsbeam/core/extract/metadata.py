@@ -155,6 +155,43 @@ def rel_author_candidates(tree: HtmlElement) -> Candidates:
     return {"authors": [[name for name in names if name]]}
 
 
+_BYLINE_MARK = re.compile(r"author|byline|autor|verfasser", re.IGNORECASE)
+_NOT_BYLINE = re.compile(r"bio|comment|avatar|description|about|box", re.IGNORECASE)
+_BYLINE_TEXT = re.compile(r"^(?:von|by|text|redaktion|autor(?:in)?|author)\s*:?\s+", re.IGNORECASE)
+_MAX_BYLINE_WORDS = 4
+_NAME_PARTICLES = frozenset({"von", "van", "de", "der", "den", "la", "le", "da", "di", "du", "del", "zu"})
+
+
+def _byline_name(element: HtmlElement) -> str | None:
+    text = " ".join((element.text_content() or "").split())
+    text = _BYLINE_TEXT.sub("", text)
+    words = text.split()
+    if not 1 <= len(words) <= _MAX_BYLINE_WORDS or _BYLINE_TEXT.match(text + " "):
+        return None
+    # A name: every word capitalized but particles ("Ludwig van Beethoven"), no digits,
+    # no label colon ("Datum:", "Publiziert am" are labels).
+    if any(not (word[:1].isupper() or word in _NAME_PARTICLES) for word in words) \
+            or text.endswith(":") or any(ch.isdigit() for ch in text):
+        return None
+    return text
+
+
+def byline_candidates(tree: HtmlElement) -> Candidates:
+    """Short texts of elements marked as bylines (``itemprop="author"``, a class or id
+    with "author"/"byline"): for pages whose author is only in the visible byline."""
+    names = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("meta", "link", "script"):
+            continue
+        marks = " ".join(filter(None, (element.get("itemprop"), element.get("class"),
+                                       element.get("id"))))
+        if _BYLINE_MARK.search(marks) and not _NOT_BYLINE.search(marks):
+            name = _byline_name(element)
+            if name:
+                names.append(name)
+    return {"authors": names[:1]}
+
+
 # --- trafilatura ----------------------------------------------------------------------------
 
 

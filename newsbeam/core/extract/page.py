@@ -10,11 +10,13 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
 
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
-from newsbeam.core.extract.fields import first_usable, strip_site_suffix
+from newsbeam.core.extract.fields import (
+    Candidates, first_usable, host_names, split_authors, strip_site_suffix)
 from newsbeam.core.extract.metadata import (
-    FALLBACK_FIELDS, jsonld_candidates, meta_candidates, rel_author_candidates,
+    FALLBACK_FIELDS, byline_candidates, jsonld_candidates, meta_candidates, rel_author_candidates,
     trafilatura_candidates, trafilatura_metadata)
-from newsbeam.core.extract.title import headings, headline_in_title
+from newsbeam.core.extract.title import (
+    headings, headline_in_title, strip_site_segments)
 from newsbeam.records.documents import Rejected
 
 
@@ -78,6 +80,20 @@ def prune_never_text(tree: HtmlElement) -> None:
             element.drop_tree()
 
 
+def _not_by_the_site(source: Candidates, site_name: str | None) -> Candidates:
+    """ "Rob Picheta, CNN" -> "Rob Picheta": the site's own name beside a person's is the
+    publisher (alone it stays: a personal blog's name is its author's)."""
+    if not site_name or not source.get("authors"):
+        return source
+    site = site_name.casefold()
+
+    def people(value: Any) -> list[str]:
+        names = split_authors(value)
+        return [name for name in names if name.casefold() != site] or names
+
+    return {**source, "authors": [people(value) for value in source["authors"]]}
+
+
 _HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
 
 
@@ -86,6 +102,8 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     """The article in an HTML page: body text (trafilatura) and metadata (see module doc)."""
     tree = parse_html(html, charset)
     page_metadata = [jsonld_candidates(tree), meta_candidates(tree)]
+    site_name = first_usable(page_metadata, url)["site_name"]
+    page_metadata = [_not_by_the_site(source, site_name) for source in page_metadata]
     stated = {field: [value] for field, value in (hints or {}).items()
               if field in _HINTS_BEFORE_HEURISTICS}
     declared = first_usable([*page_metadata, stated], url)
@@ -96,9 +114,13 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     doc = _trafilatura_document(tree, url or declared["page_url"])
     if doc is None or not (doc.text or "").strip():
         raise Rejected("no_text", "trafilatura found no article text")
-    metadata = first_usable([*page_metadata, stated, trafilatura_candidates(fallback),
-                             rel_author_candidates(tree)], url)
+    heuristics = _not_by_the_site(trafilatura_candidates(fallback), site_name)
+    metadata = first_usable([*page_metadata, stated, heuristics], url)
+    for last_resort in (rel_author_candidates, byline_candidates):  # walks: only if needed
+        if not metadata["authors"]:
+            metadata["authors"] = first_usable([last_resort(tree)], url)["authors"]
     if metadata["title"]:
-        metadata["title"] = headline_in_title(
-            strip_site_suffix(metadata["title"], metadata["site_name"]), headings(tree))
+        title = strip_site_suffix(metadata["title"], metadata["site_name"])
+        title = strip_site_segments(title, host_names(url or metadata["page_url"]))
+        metadata["title"] = headline_in_title(title, headings(tree))
     return PageContent(text=doc.text, **metadata)

@@ -1,5 +1,6 @@
 """The headline inside a longer page title: "Headline - Site: Section" -> "Headline" when
-the page's own ``<h1>`` says "Headline"."""
+the page's own ``<h1>`` says "Headline", and "Headline | site.com" -> "Headline" when the
+segment names the page's host."""
 from __future__ import annotations
 
 import re
@@ -7,17 +8,34 @@ from typing import Iterable
 
 from lxml.html import HtmlElement
 
-from newsbeam.core.extract.fields import clean_inline
+from newsbeam.core.extract.fields import clean_inline, names_site
 
 # What separates a headline from what a site adds before or after it in a title.
 _SEPARATOR = re.compile(r"^\s*[-|:–—·»›/~•]")
+_SEPARATOR_CHARS = " \t\n\xa0-|:–—·»›/~•"
 _MIN_HEADLINE_WORDS = 2  # one-word <h1>s are mostly logos and section names
 
 
+def _without_kicker(h1: HtmlElement) -> str | None:
+    """``<h1><span>Kicker</span><span>: </span><span>Headline</span></h1>`` -> "Headline":
+    news sites put a kicker (Dachzeile, topic label) in the first child element."""
+    children = [child for child in h1 if isinstance(child.tag, str)]
+    if not children or (h1.text or "").strip():
+        return None  # text before the first element: that element is not a kicker
+    whole = clean_inline(h1.text_content()) or ""
+    kicker = clean_inline(children[0].text_content())
+    if not kicker or not whole.startswith(kicker):
+        return None
+    return clean_inline(whole[len(kicker):].lstrip(_SEPARATOR_CHARS))
+
+
 def headings(tree: HtmlElement) -> list[str]:
-    """The page's ``<h1>`` texts, cleaned, in order."""
-    texts = (clean_inline(h1.text_content()) for h1 in tree.iter("h1"))
-    return [text for text in texts if text]
+    """The page's ``<h1>`` texts, cleaned, in order; each also without its kicker."""
+    found = []
+    for h1 in tree.iter("h1"):
+        found += [text for text in (clean_inline(h1.text_content()), _without_kicker(h1))
+                  if text]
+    return found
 
 
 def _fold(text: str) -> str:
@@ -43,3 +61,28 @@ def headline_in_title(title: str, candidates: Iterable[str]) -> str:
         if _SEPARATOR.match(rest):
             found.append(candidate)
     return max(found, key=len) if found else title
+
+
+# " | ", " - " and the like between a title's segments (a hyphen inside a word is not one).
+_SEGMENTS = re.compile(r"\s+[-|–—·•]\s+|\s*\|\s*")
+def strip_site_segments(title: str, names: list[str]) -> str:
+    """ "BMAS - Headline" and "Headline | petri-heil.ch | Claim" -> "Headline": a short
+    segment naming the host goes, with what lies beyond it, when a headline remains."""
+    if not names:
+        return title
+    pieces = _SEGMENTS.split(title)
+    if len(pieces) < 2:
+        return title
+    separators = _SEGMENTS.findall(title)
+    start, end = 0, len(pieces)
+    if names_site(pieces[0], names):
+        start = 1
+    for index in range(max(start, 1), len(pieces)):
+        if names_site(pieces[index], names):
+            end = index
+            break
+    if start >= end:
+        return title
+    kept = pieces[start] + "".join(sep + piece for sep, piece in
+                                   zip(separators[start:end - 1], pieces[start + 1:end]))
+    return kept.strip() if len(kept.split()) >= _MIN_HEADLINE_WORDS else title

@@ -2,6 +2,7 @@
 and the stream's sustained items/s next to the batch pipeline's on the same pages.
 
     python -m bench.stream_latency [--paced 30] [--rate 2] [--burst 100] [--window 2s]
+                                   [--near off|on|both]
 
 Phase 1 (latency): ``--paced`` URLs published at ``--rate`` per second; each one's latency
 is from its publish call returning to the commit record (``_log/<commit>.json``
@@ -9,7 +10,8 @@ is from its publish call returning to the commit record (``_log/<commit>.json``
 published at once; items/s = burst / (last row committed - first publish). Then the same
 burst pages in one ``newsbeam run`` (FnApiRunner): items/s = pages / wall seconds of the
 run. Pages are distinct (a unique paragraph each), served on loopback. Runner for the
-stream: BundleBasedDirectRunner (the local runner that streams Pub/Sub).
+stream: BundleBasedDirectRunner (the local runner that streams Pub/Sub). ``--near both``
+(default) runs it all twice, near-dup off (the baseline) then on, and prints the ratios.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import signal
 import statistics
 import subprocess
@@ -48,13 +51,13 @@ def route(request) -> Reply:
 
 
 def committed_at(output: pathlib.Path) -> dict[str, float]:
-    """URL -> when the commit holding its article row was made (epoch seconds)."""
+    """URL -> when the commit holding its row (article or duplicate) was made (epoch s)."""
     seen = {}
     for record_path in (output / "_log").glob("*-w*.json"):
         record = json.loads(record_path.read_text())
         at = datetime.fromisoformat(record["created_at"]).timestamp()
         for add in record["adds"]:
-            if add["table"] == "articles" and add["rows"]:
+            if add["table"] in ("articles", "duplicates") and add["rows"]:
                 for url in pq.read_table(output / add["final"], columns=["url"]).column(0).to_pylist():
                     seen[url] = at
     return seen
@@ -75,74 +78,121 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure_stream(base, env, site, publisher, topic, subscription, args, common) -> dict:
+    """One stream: warm-up, the paced phase (latencies), the burst phase (items/s); its CPU
+    seconds from start to stop (the stream process and what it waited for)."""
+    name = "near" if common["dedup"]["near"]["enabled"] else "exact"
+    config = base / f"{name}.yaml"
+    output = base / name
+    config.write_text(yaml.safe_dump({
+        "output": str(output), **common,
+        "sources": [{"name": "unused", "kind": "urls", "urls": ["http://127.0.0.1/"]}],
+        "stream": {"subscription": subscription, "window": args.window,
+                   "allowed_lateness": "30s", "dedup_ttl": "1h"}}))
+    cpu = children_cpu()
+    stream = subprocess.Popen([sys.executable, "-m", "newsbeam", "stream", "--config",
+                               str(config)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        # Warm-up: the pipeline is up once a first row is committed.
+        warm = site.url(HOST, f"/{100_000 + (name == 'near')}")
+        publisher.publish(topic, warm.encode()).result()
+        wait_for(output, [warm])
+        published = {}
+        for i in range(args.paced):
+            url = site.url(HOST, f"/{i}")
+            publisher.publish(topic, url.encode()).result()
+            published[url] = time.time()
+            time.sleep(1 / args.rate)
+        seen = wait_for(output, published)
+        latencies = [seen[u] - published[u] for u in published]
+        burst = [site.url(HOST, f"/{10_000 + i}") for i in range(args.burst)]
+        started = time.time()
+        futures = [publisher.publish(topic, url.encode()) for url in burst]
+        for future in futures:
+            future.result()
+        seen = wait_for(output, burst)
+        rate = args.burst / (max(seen[u] for u in burst) - started)
+    finally:
+        stream.send_signal(signal.SIGTERM)
+        stream.communicate(timeout=300)
+    (manifest,) = [p for p in (output / "_runs").glob("*.json") if "-w" not in p.stem]
+    counts = json.loads(manifest.read_text())["counts"]
+    return {"name": name, "latencies": latencies, "rate": rate, "burst": burst,
+            "cpu_seconds": children_cpu() - cpu, "counts": counts}
+
+
+def measure_batch(base, env, urls, common) -> dict:
+    name = "batch-near" if common["dedup"]["near"]["enabled"] else "batch-exact"
+    config = base / f"{name}.yaml"
+    config.write_text(yaml.safe_dump({
+        "output": str(base / name), **common,
+        "sources": [{"name": "bench", "kind": "urls", "urls": urls}]}))
+    cpu = children_cpu()
+    subprocess.run([sys.executable, "-m", "newsbeam", "run", "--config", str(config),
+                    "--runner", "FnApiRunner"], env=env, check=True, capture_output=True)
+    (manifest,) = (base / name / "_runs").glob("*.json")
+    manifest = json.loads(manifest.read_text())
+    return {"rate": manifest["counts"]["inputs"] / manifest["wall_seconds"],
+            "wall": manifest["wall_seconds"], "cpu_seconds": children_cpu() - cpu,
+            "counts": manifest["counts"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--paced", type=int, default=30)
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--window", default="2s")
+    parser.add_argument("--near", choices=("off", "on", "both"), default="both",
+                        help="near-dup dedup in both pipelines: off (exact only, the "
+                             "baseline), on, or both side by side (default)")
     args = parser.parse_args()
     if missing_reason():
         sys.exit(f"cannot run: {missing_reason()}")
     print(describe(machine_info()))
     base = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-stream-bench-"))
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.near]
+    results = []
     with running_emulator() as host, LoopbackSites([HOST], route) as site:
         env["PUBSUB_EMULATOR_HOST"] = host
-        publisher, topic, subscription = topic_and_subscription(host, "bench")
-        common = {"limits": {"extract_timeout_seconds": 0}, "fetch": FETCH,
-                  "dedup": {"near": {"enabled": False}}}
-        config = base / "stream.yaml"
-        config.write_text(yaml.safe_dump({
-            "output": str(base / "stream"), **common,
-            "sources": [{"name": "unused", "kind": "urls", "urls": ["http://127.0.0.1/"]}],
-            "stream": {"subscription": subscription, "window": args.window,
-                       "allowed_lateness": "30s", "dedup_ttl": "1h"}}))
-        stream = subprocess.Popen([sys.executable, "-m", "newsbeam", "stream", "--config",
-                                   str(config)], env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        output = base / "stream"
-        try:
-            # Warm-up: the pipeline is up once a first row is committed.
-            warm = site.url(HOST, "/100000")
-            publisher.publish(topic, warm.encode()).result()
-            wait_for(output, [warm])
-            published = {}
-            for i in range(args.paced):
-                url = site.url(HOST, f"/{i}")
-                publisher.publish(topic, url.encode()).result()
-                published[url] = time.time()
-                time.sleep(1 / args.rate)
-            seen = wait_for(output, published)
-            latencies = [seen[u] - published[u] for u in published]
-            burst = [site.url(HOST, f"/{10_000 + i}") for i in range(args.burst)]
-            started = time.time()
-            futures = [publisher.publish(topic, url.encode()) for url in burst]
-            for future in futures:
-                future.result()
-            seen = wait_for(output, burst)
-            stream_rate = args.burst / (max(seen[u] for u in burst) - started)
-        finally:
-            stream.send_signal(signal.SIGTERM)
-            stream.communicate(timeout=300)
-        batch_config = base / "batch.yaml"
-        batch_config.write_text(yaml.safe_dump({
-            "output": str(base / "batch"), **common,
-            "sources": [{"name": "bench", "kind": "urls", "urls": burst}]}))
-        subprocess.run([sys.executable, "-m", "newsbeam", "run", "--config", str(batch_config),
-                        "--runner", "FnApiRunner"], env=env, check=True, capture_output=True)
-        (manifest,) = (base / "batch" / "_runs").glob("*.json")
-        manifest = json.loads(manifest.read_text())
-        batch_rate = manifest["counts"]["articles"] / manifest["wall_seconds"]
-    print(f"window {args.window}; paced phase: {args.paced} URLs at {args.rate}/s")
-    print(f"  latency publish -> committed row: median {statistics.median(latencies):.2f} s, "
-          f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
-    print(f"burst phase: {args.burst} URLs published at once")
-    print(f"  stream (BundleBasedDirectRunner): {stream_rate:.2f} items/s "
-          f"(first publish -> last row committed)")
-    print(f"  batch  (newsbeam run, FnApiRunner): {batch_rate:.2f} items/s "
-          f"(articles / run wall time, {manifest['wall_seconds']:.1f} s incl. startup)")
-    print(f"  stream / batch: {stream_rate / batch_rate:.2f}")
+        for near in modes:
+            common = {"limits": {"extract_timeout_seconds": 0}, "fetch": FETCH,
+                      "dedup": {"near": {"enabled": near}}}
+            publisher, topic, subscription = topic_and_subscription(
+                host, "bench-near" if near else "bench")
+            stream = measure_stream(base, env, site, publisher, topic, subscription, args,
+                                    common)
+            results.append((stream, measure_batch(base, env, stream["burst"], common)))
+            print(f"  ({stream['name']} done, load {os.getloadavg()[0]:.1f})", flush=True)
+    print(f"window {args.window}; paced phase: {args.paced} URLs at {args.rate}/s; burst "
+          f"phase: {args.burst} URLs published at once. Pages share 5 base texts (a unique "
+          f"paragraph each): with near-dup on, most are near copies (state busy).")
+    for stream, batch in results:
+        latencies = stream["latencies"]
+        print(f"near-dup {'on ' if stream['name'] == 'near' else 'off'}: "
+              f"latency publish -> committed row median {statistics.median(latencies):.2f} s, "
+              f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+        print(f"  stream (BundleBasedDirectRunner): {stream['rate']:.2f} items/s (first "
+              f"publish -> last row committed); {stream['cpu_seconds']:.1f} CPU s for the "
+              f"whole stream process; rows {stream['counts']}")
+        print(f"  batch  (newsbeam run, FnApiRunner): {batch['rate']:.2f} items/s "
+              f"(inputs / run wall time, {batch['wall']:.1f} s incl. startup; "
+              f"{batch['cpu_seconds']:.1f} CPU s); stream / batch {stream['rate'] / batch['rate']:.2f}")
+    if len(results) == 2:
+        (off, _), (on, _) = results
+        print(f"near on / off: latency median x{statistics.median(on['latencies']) / statistics.median(off['latencies']):.2f}, "
+              f"p95 x{percentile(on['latencies'], 0.95) / percentile(off['latencies'], 0.95):.2f}, "
+              f"burst items/s x{on['rate'] / off['rate']:.2f}, "
+              f"stream CPU s x{on['cpu_seconds'] / off['cpu_seconds']:.2f}")
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

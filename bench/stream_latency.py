@@ -185,12 +185,14 @@ def main() -> None:
               f"whole stream process; rows {stream['counts']}")
         print(f"  batch  (newsbeam run, FnApiRunner): {batch['rate']:.2f} items/s "
               f"(inputs / run wall time, {batch['wall']:.1f} s incl. startup; "
-              f"{batch['cpu_seconds']:.1f} CPU s); stream / batch {stream['rate'] / batch['rate']:.2f}")
+              f"{batch['cpu_seconds']:.1f} CPU s); "
+              f"stream / batch {stream['rate'] / batch['rate']:.2f}")
     if len(results) == 2:
         (off, _), (on, _) = results
-        print(f"near on / off: latency median x{statistics.median(on['latencies']) / statistics.median(off['latencies']):.2f}, "
-              f"p95 x{percentile(on['latencies'], 0.95) / percentile(off['latencies'], 0.95):.2f}, "
-              f"burst items/s x{on['rate'] / off['rate']:.2f}, "
+        median = [statistics.median(r["latencies"]) for r in (on, off)]
+        p95 = [percentile(r["latencies"], 0.95) for r in (on, off)]
+        print(f"near on / off: latency median x{median[0] / median[1]:.2f}, "
+              f"p95 x{p95[0] / p95[1]:.2f}, burst items/s x{on['rate'] / off['rate']:.2f}, "
               f"stream CPU s x{on['cpu_seconds'] / off['cpu_seconds']:.2f}")
     print(f"load average at the end: {os.getloadavg()}")
 

@@ -43,7 +43,7 @@ class _InWindow(beam.DoFn):
 
 class _Band(beam.DoFn):
     """(band key, Signed) -> verified edges (original rank, copy rank), and to ``clustered``
-    (rank, Signed) of both ends; holds the document for ``ttl_seconds`` of event time."""
+    (rank, Signed) of the original; holds the document for ``ttl_seconds`` of event time."""
 
     HELD = ReadModifyWriteStateSpec("held", PickleCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
@@ -73,8 +73,8 @@ class _Band(beam.DoFn):
         for original, copy in verified_pairs(signed, candidates, self.params):
             self.verified.inc()
             yield original.rank, copy.rank
+            # Only an original can be its component's first (the root a copy folds into).
             yield beam.pvalue.TaggedOutput(CLUSTERED, (original.rank, original))
-            yield beam.pvalue.TaggedOutput(CLUSTERED, (copy.rank, copy))
         held = remember(held, Held(signed, timestamp.micros + self.ttl_micros),
                         self.params.max_bucket_size)
         held_state.write(held)

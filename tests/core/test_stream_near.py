@@ -5,7 +5,7 @@ from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import Permutations, Signed, band_keys, lsh_bands, sign_text
 from newsbeam.core.dedup.rank import rank
 from newsbeam.core.dedup.stream_near import (
-    Held, band_index, expire, in_window, next_expiry, remember, verified_pairs)
+    Held, band_index, expire, in_window, next_expiry, remember, verified_pairs, window_roots)
 from tests.helpers.article_rows import sample
 
 PARAMS = NearDedupConfig()
@@ -71,3 +71,15 @@ def test_expiry_empties_a_band_so_state_does_not_grow():
     assert expire(held, 99) == held
     assert expire(held, 100) == held[1:] and next_expiry(held[1:]) == 200
     assert expire(held, 200) == [] and next_expiry([]) is None
+
+
+def test_a_window_settles_each_copy_once_into_its_components_first():
+    index = signed(sample(0), "old", earlier_run=True)
+    earlier = signed(sample(0), "e", window_end=1)
+    a, b, c = (signed(sample(0), i, window_end=2) for i in "abc")
+    # b met a and earlier in several bands; c met only b; a met the index entry.
+    pairs = [(a, b.rank), (earlier, b.rank), (a, b.rank), (b, c.rank), (index, a.rank)]
+    assert sorted(window_roots(pairs)) == [("a", index), ("b", index), ("c", index),
+                                           ("e", index)]
+    # Without the index entry, the earlier window's document is the first.
+    assert sorted(window_roots(pairs[:4])) == [("a", earlier), ("b", earlier), ("c", earlier)]

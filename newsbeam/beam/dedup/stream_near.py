@@ -5,9 +5,9 @@ Window keepers (after exact dedup) are signed as batch signs them (``near._Sign`
 with their window first (``core/dedup/stream_near.py``), and sent to their bands. Each band
 (``_Band``) verifies a document against what it holds and against the index entries of
 that band (a side input read when the stream starts), then holds the document until an
-event-time timer clears it. Verified pairs go back into the document's window and run
-through batch's tail: connected components, every member folded into its component's first
-(a document colliding in several bands gets one decision), joined with the rows per window.
+event-time timer clears it. Verified pairs go back into the document's window and settle
+as batch's do: connected components, every member folded into its component's first (a
+document colliding in several bands gets one decision), joined with the rows per window.
 """
 from __future__ import annotations
 
@@ -22,14 +22,12 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from newsbeam.beam.dedup.components import ConnectedComponents
-from newsbeam.beam.dedup.near import (
-    CLUSTERED, KEPT_SIGNED, WITH_ROW, _members_by_root, _root_per_member, _Sign)
+from newsbeam.beam.dedup.near import KEPT_SIGNED, WITH_ROW, _Sign
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.index import signed_of
 from newsbeam.core.dedup.minhash import Signed, band_keys, lsh_bands, near_duplicate_row
 from newsbeam.core.dedup.stream_near import (
-    Held, band_index, expire, in_window, next_expiry, remember, verified_pairs)
+    Held, band_index, expire, in_window, next_expiry, remember, verified_pairs, window_roots)
 
 STREAM_NEAR = "stream_near"  # metrics namespace
 
@@ -42,8 +40,8 @@ class _InWindow(beam.DoFn):
 
 
 class _Band(beam.DoFn):
-    """(band key, Signed) -> verified edges (original rank, copy rank), and to ``clustered``
-    (rank, Signed) of the original; holds the document for ``ttl_seconds`` of event time."""
+    """(band key, Signed) -> verified pairs (original's Signed, copy's rank); holds the
+    document for ``ttl_seconds`` of event time."""
 
     HELD = ReadModifyWriteStateSpec("held", PickleCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
@@ -72,9 +70,7 @@ class _Band(beam.DoFn):
         candidates = [*self._index(entries).get(key, ()), *(h.signed for h in held)]
         for original, copy in verified_pairs(signed, candidates, self.params):
             self.verified.inc()
-            yield original.rank, copy.rank
-            # Only an original can be its component's first (the root a copy folds into).
-            yield beam.pvalue.TaggedOutput(CLUSTERED, (original.rank, original))
+            yield original, copy.rank
         held = remember(held, Held(signed, timestamp.micros + self.ttl_micros),
                         self.params.max_bucket_size)
         held_state.write(held)
@@ -129,23 +125,19 @@ class StreamNear(beam.PTransform):
         signed = rows | "Sign" >> beam.ParDo(_Sign(self.params)).with_outputs(
             WITH_ROW, main="signed")
         index = entries | "IndexSignatures" >> beam.FlatMap(signed_of)
-        verified = (
+        # Back in their windows, a window's pairs settle in one group (one shuffle: each
+        # stage of the local runner costs the stream latency), as batch's components do.
+        roots = (
             signed.signed
             | "InWindow" >> beam.ParDo(_InWindow())
             | "Unwindowed" >> beam.WindowInto(GlobalWindows())  # state lives across windows
             | "BandKeys" >> beam.FlatMap(
                 lambda s: [(key, s) for key in band_keys(s.values, bands, band_rows)])
             | "Bands" >> beam.ParDo(_Band(self.params, self.ttl), AsList(index))
-            .with_outputs(CLUSTERED, main="edges"))
-        # Back in their windows, the pairs settle as batch settles them: one decision each.
-        members = (verified.edges
-                   | "RewindowEdges" >> self.windowing()
-                   | "Components" >> ConnectedComponents()
-                   | "MembersByRoot" >> beam.FlatMap(_members_by_root))
-        roots = ({"members": members,
-                  "signed": verified[CLUSTERED] | "RewindowSigned" >> self.windowing()}
-                 | "JoinRoot" >> beam.CoGroupByKey()
-                 | "RootPerMember" >> beam.FlatMap(_root_per_member))
+            | "RewindowPairs" >> self.windowing()
+            | "OneGroup" >> beam.WithKeys(lambda _: None)
+            | "GatherWindow" >> beam.GroupByKey()
+            | "Components" >> beam.FlatMapTuple(lambda _, pairs: window_roots(pairs)))
         folded = (
             {"row": signed[WITH_ROW] | "ById" >> beam.Map(lambda rs: (rs[0]["article_id"], rs)),
              "root": roots}

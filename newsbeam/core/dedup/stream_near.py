@@ -16,7 +16,9 @@ import dataclasses
 from typing import Iterable, Iterator
 
 from newsbeam.config import NearDedupConfig
+from newsbeam.core.dedup.components import component_roots
 from newsbeam.core.dedup.minhash import Signed, band_keys, score
+from newsbeam.core.dedup.rank import article_id_of, is_earlier_run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +67,18 @@ def expire(held: list[Held], now_micros: int) -> list[Held]:
 
 def next_expiry(held: list[Held]) -> int | None:
     return min((h.expires for h in held), default=None)
+
+
+def window_roots(edges: Iterable[tuple[Signed, tuple]]) -> Iterator[tuple[str, Signed]]:
+    """A window's verified pairs (original's Signed, copy's rank) -> (article id, Signed of
+    its component's first) for every copy: one decision per document however many bands
+    or originals it met, as batch's components give. (A component's first is the lower end
+    of each of its pairs, so its Signed is among the originals.)"""
+    originals = {}
+    pairs = []
+    for original, copy in edges:
+        originals[original.rank] = original
+        pairs.append((original.rank, copy))
+    for node, root in component_roots(pairs):
+        if node != root and not is_earlier_run(node):  # an earlier run's article stays
+            yield article_id_of(node), originals[root]

@@ -2,23 +2,26 @@
 and the stream's sustained items/s next to the batch pipeline's on the same pages.
 
     python -m bench.stream_latency [--paced 30] [--rate 2] [--burst 100] [--window 2s]
-                                   [--lateness 10m] [--near off|on|both]
+                                   [--lateness 10m] [--near off|on|both] [--texts shared|distinct]
 
 Phase 1 (latency): ``--paced`` URLs published at ``--rate`` per second; each one's latency
 is from its publish call returning to the commit record (``_log/<commit>.json``
 ``created_at``) whose files hold its row. Phase 2 (throughput): ``--burst`` new URLs
 published at once; items/s = burst / (last row committed - first publish). Then the same
 burst pages in one ``newsbeam run`` (FnApiRunner): items/s = pages / wall seconds of the
-run. Pages are distinct (a unique paragraph each), served on loopback. Runner for the
+run. Pages are served on loopback: ``--texts shared`` 5 base texts with a unique paragraph
+each (distinct for exact dedup, near copies for near dedup), ``distinct`` shuffled words. Runner for the
 stream: BundleBasedDirectRunner (the local runner that streams Pub/Sub). ``--near both``
 (default) runs it all twice, near-dup off (the baseline) then on, and prints the ratios.
 """
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import pathlib
+import random
 import resource
 import signal
 import statistics
@@ -33,7 +36,7 @@ import yaml
 
 from bench.machine import describe, machine_info
 from tests.helpers.loopback import LoopbackSites, Reply
-from tests.helpers.news_sites import article_page
+from tests.helpers.news_sites import article_page, sample
 from tests.helpers.pubsub import missing_reason, running_emulator, topic_and_subscription
 
 HOST = "127.0.0.2"
@@ -41,8 +44,22 @@ FETCH = {"allow_private_networks": True, "respect_robots": False, "per_host_dela
          "max_retries": 0, "per_host_concurrency": 8}
 
 
+def distinct_page(number: int) -> bytes:
+    """Sample ``number % 5`` with the words of each paragraph shuffled (seeded by number):
+    a text of the same length no other page shares a shingle with."""
+    rng = random.Random(number)
+    title, paragraphs = sample(number % 5)
+    body = "".join(f"<p>{html.escape(' '.join(rng.sample(p.split(), len(p.split()))))}</p>"
+                   for p in paragraphs)
+    return (f"<!doctype html><html lang='en'><head><title>{html.escape(title)} {number}"
+            f"</title></head><body><article><h1>{html.escape(title)} {number}</h1>{body}"
+            f"</article></body></html>").encode()
+
+
 def route(request) -> Reply:
     number = int(request.path.rsplit("/", 1)[-1])
+    if request.path.startswith("/distinct/"):
+        return Reply(body=distinct_page(number), headers={"Content-Type": "text/html"})
     page = article_page(number % 5).replace(
         b"</div></article>",
         f"<p>Bulletin {number}: a paragraph only this page carries, number {number}.</p>"
@@ -108,13 +125,13 @@ def measure_stream(base, env, site, publisher, topic, subscription, args, common
         wait_for(output, [warm])
         published = {}
         for i in range(args.paced):
-            url = site.url(HOST, f"/{i}")
+            url = site.url(HOST, f"{args.prefix}/{i}")
             publisher.publish(topic, url.encode()).result()
             published[url] = time.time()
             time.sleep(1 / args.rate)
         seen = wait_for(output, published)
         latencies = [seen[u] - published[u] for u in published]
-        burst = [site.url(HOST, f"/{10_000 + i}") for i in range(args.burst)]
+        burst = [site.url(HOST, f"{args.prefix}/{10_000 + i}") for i in range(args.burst)]
         started = time.time()
         futures = [publisher.publish(topic, url.encode()) for url in burst]
         for future in futures:
@@ -158,7 +175,11 @@ def main() -> None:
     parser.add_argument("--near", choices=("off", "on", "both"), default="both",
                         help="near-dup dedup in both pipelines: off (exact only, the "
                              "baseline), on, or both side by side (default)")
+    parser.add_argument("--texts", choices=("shared", "distinct"), default="shared",
+                        help="shared: 5 base texts, a unique paragraph each (with near-dup "
+                             "on, most pages are near copies); distinct: no two pages near")
     args = parser.parse_args()
+    args.prefix = "/distinct" if args.texts == "distinct" else ""
     if missing_reason():
         sys.exit(f"cannot run: {missing_reason()}")
     print(describe(machine_info()))

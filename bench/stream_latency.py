@@ -198,9 +198,11 @@ def main() -> None:
                                     common)
             results.append((stream, measure_batch(base, env, stream["burst"], common)))
             print(f"  ({stream['name']} done, load {os.getloadavg()[0]:.1f})", flush=True)
-    print(f"window {args.window}, allowed lateness {args.lateness}; paced phase: {args.paced} URLs at {args.rate}/s; burst "
-          f"phase: {args.burst} URLs published at once. Pages share 5 base texts (a unique "
-          f"paragraph each): with near-dup on, most are near copies (state busy).")
+    texts = ("share 5 base texts (a unique paragraph each): with near-dup on, most are "
+             "near copies" if args.texts == "shared" else "are distinct (no near copies)")
+    print(f"window {args.window}, allowed lateness {args.lateness}; paced phase: "
+          f"{args.paced} URLs at {args.rate}/s; burst phase: {args.burst} URLs at once; "
+          f"pages {texts}")
     for stream, batch in results:
         latencies = stream["latencies"]
         print(f"near-dup {'on ' if stream['name'] == 'near' else 'off'}: "

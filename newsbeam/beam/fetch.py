@@ -167,9 +167,9 @@ class FetchLive(beam.PTransform):
             pages = pages | "SkipIngested" >> SkipKnown(
                 self.output, SEEN, item_key=lambda page: canonicalize_url(page.uri) or page.uri,
                 row_key=lambda row: row["url"], counter=(FETCH, "skipped_ingested"))
+        pages = pages | "CountPages" >> beam.Map(count_input)
         documents, page_rejects = (
             pages
-            | "CountPages" >> beam.Map(count_input)
             | "FetchPages" >> FetchByHost(self.settings, fetch_page)
             | "Settle" >> ApplyStage("fetch", settle, self.run))
         # A listing that failed is an input of its own: its one reject row stands for it.
@@ -178,6 +178,8 @@ class FetchLive(beam.PTransform):
             "documents": documents,
             "rejects": (listing_rejects, page_rejects) | "LiveRejects" >> beam.Flatten(),
             "listings": discovered | "ListingState" >> beam.Map(_listing_row, run=self.run),
+            # The inputs themselves, in their windows: a stream counts them per window.
+            "inputs": (pages, listing_rejects) | "Inputs" >> beam.Flatten(),
         }
 
 

@@ -8,6 +8,7 @@ closes, with the ``ingest_date`` of the window's start.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 from datetime import date
 from typing import Iterable, Iterator
@@ -101,6 +102,18 @@ class _WriteStaged(beam.DoFn):
         return StagedFile(self.table, staged, final, rows)
 
 
+@dataclasses.dataclass(frozen=True)
+class Tally:
+    """A count committed with a window's files (e.g. the window's inputs): it reaches the
+    commit with the staged files, so ``on_commit`` sees both for the same pane."""
+
+    name: str
+    count: int
+
+
+TALLIES = "_tallies"  # WriteDatasets' input of Tally elements, beside the tables
+
+
 class _Commit(beam.DoFn):
     """One window's staged files -> one commit (with placeholders for datasets that have
     no file yet)."""
@@ -112,7 +125,12 @@ class _Commit(beam.DoFn):
 
     def process(self, keyed: tuple[None, Iterable[StagedFile]], window=beam.DoFn.WindowParam,
                 pane=beam.DoFn.PaneInfoParam) -> Iterator[StagedFile]:
-        staged = list(keyed[1])
+        staged, tallies = [], collections.Counter()
+        for item in keyed[1]:
+            if isinstance(item, Tally):
+                tallies[item.name] += item.count
+            else:
+                staged.append(item)
         staged += placeholders(self.output, self.run_id, ingest_date_of(window, self.run_date),
                                self.datasets, {s.table for s in staged if s.rows})
         tag = commit_tag(window, pane)
@@ -121,7 +139,7 @@ class _Commit(beam.DoFn):
         commit_id = f"{self.run_id}-{tag}" if tag else self.run_id
         commit(self.output, commit_id, self.run_id, staged)
         if self.on_commit:  # e.g. a stream's per-window manifest
-            self.on_commit(commit_id, window, pane, staged)
+            self.on_commit(commit_id, window, pane, staged, dict(tallies))
         yield from staged
 
 
@@ -131,7 +149,8 @@ class WriteDatasets(beam.PTransform):
     Datasets are named by ``datasets`` ({name: schema}) and go to their partitions; state
     tables (``state``: {name: schema}) go to ``_state/<name>/``, committed in the same step:
     run state such as the dedup index must appear exactly when the datasets do.
-    ``on_commit(commit_id, window, pane, staged files)`` runs after each commit.
+    ``on_commit(commit_id, window, pane, staged files, tallies)`` runs after each commit,
+    ``tallies`` ({name: count}) summing the ``Tally`` elements of key ``TALLIES`` in the pane.
     """
 
     def __init__(self, output: str, run_id: str, run_date: date,
@@ -152,7 +171,9 @@ class WriteDatasets(beam.PTransform):
 
     def expand(self, rows_by_table: dict):
         staged = [rows | f"Write_{name}" >> beam.ParDo(self._writer(name))
-                  for name, rows in rows_by_table.items()]
+                  for name, rows in rows_by_table.items() if name != TALLIES]
+        if TALLIES in rows_by_table:
+            staged.append(rows_by_table[TALLIES])
         return (
             tuple(staged)
             | "AllStaged" >> beam.Flatten()

@@ -119,7 +119,8 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
         return 2
     counts = manifest["counts"]
     print(f"newsbeam stream {manifest['run_id']}: {manifest['status']}: "
-          f"{len(manifest['commits'])} commits, {counts['articles']} articles, "
+          f"{len(manifest['commits'])} commits, {counts['inputs']} inputs, "
+          f"{counts['articles']} articles, "
           f"{counts['duplicates']} duplicates, {counts['rejects']} rejects; manifest "
           f"{manifest['manifest_path']}", flush=True)
     return 1 if manifest["status"] == "failed" else 0

@@ -93,12 +93,15 @@ def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
         commits = sorted(r.commit_id for r in read_log(config.output).records
                          if r.run_id == run.run_id)
         counts = manifests.dataset_counts(config.output, run.run_id)
+        windows = [manifests.read_manifest(config.output, commit) for commit in commits]
+        inputs = sum(w["counts"].get("inputs", 0) for w in windows if w)
         manifest = {
             "run_id": run.run_id, "kind": "stream", "status": status,
             "started_at": run.started_at.isoformat(), "finished_at": utc_now().isoformat(),
             "runner": options.view_as(StandardOptions).runner, "beam_args": beam_args,
             "config_path": config.path, "config": config.raw, "output": config.output,
-            "commits": commits, "counts": counts["rows"],
+            "commits": commits, "counts": {"inputs": inputs, **counts["rows"]},
+            "balanced": inputs == sum(counts["rows"].values()),
             "rejects_by_reason": counts["rejects_by_reason"],
             "duplicates_by_method": counts["duplicates_by_method"],
         }

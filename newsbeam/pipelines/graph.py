@@ -7,7 +7,7 @@ import apache_beam as beam
 
 from newsbeam.beam.fetch import RecordFetchState
 from newsbeam.beam.process import ProcessDocuments
-from newsbeam.beam.sinks import WriteDatasets
+from newsbeam.beam.sinks import TALLIES, WriteDatasets
 from newsbeam.config import Config
 from newsbeam.records.run import RunContext
 from newsbeam.records.schema import DATASETS, STATE_TABLES
@@ -15,7 +15,8 @@ from newsbeam.records.schema import DATASETS, STATE_TABLES
 
 def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.PTransform,
                       extra_state: dict | None = None, on_commit=None):
-    """``read``: {"documents", "rejects", "listings"} of a source -> committed files."""
+    """``read``: {"documents", "rejects", "listings"} of a source (and ``sinks.TALLIES``:
+    counts to commit with each window, for its manifest) -> committed files."""
     outputs = read["documents"] | "Process" >> ProcessDocuments(
         run, dedup, config.limits.min_words,
         extract_timeout=config.limits.extract_timeout_seconds or None)
@@ -24,6 +25,7 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
     # Fetch state commits with the datasets: a failed run (or window) remembers nothing.
     fetch_state = ((read["listings"], outputs["articles"], outputs["duplicates"])
                    | "FetchState" >> RecordFetchState())
-    return {**outputs, **fetch_state, **(extra_state or {})} | "Write" >> WriteDatasets(
+    tallies = {TALLIES: read[TALLIES]} if TALLIES in read else {}
+    return {**outputs, **fetch_state, **(extra_state or {}), **tallies} | "Write" >> WriteDatasets(
         config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit,
         progress_dir=run.progress_dir)

@@ -16,6 +16,7 @@ import apache_beam as beam
 from newsbeam.beam.dedup.streaming import StreamDedup
 from newsbeam.beam.fetch import FETCH, FetchLive
 from newsbeam.beam.seen import SkipFoundBefore
+from newsbeam.beam.sinks import TALLIES, Tally
 from newsbeam.beam.stage import ApplyStage, count_input
 from newsbeam.beam.stream_sources import PollSources, ReadPubSubWork
 from newsbeam.beam.windows import LateGate, stream_windowing
@@ -67,20 +68,40 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
     counted = ((bad, too_late | "TooLateWindows" >> windows())
                | "WorkRejects" >> beam.Flatten()
                | "CountWorkRejects" >> beam.Map(count_input))
-    read = {**live, "rejects": (live["rejects"], counted) | "ReadRejects" >> beam.Flatten()}
+    # Each window's inputs are counted with its rows, so its manifest adds up.
+    tallies = ((live["inputs"], counted)
+               | "AllInputs" >> beam.Flatten()
+               | "CountWindowInputs" >> beam.combiners.Count.Globally().without_defaults()
+               | "InputsTally" >> beam.Map(lambda count: Tally("inputs", count)))
+    read = {"documents": live["documents"], "listings": live["listings"], TALLIES: tallies,
+            "rejects": (live["rejects"], counted) | "ReadRejects" >> beam.Flatten()}
     dedup = StreamDedup(windows, stream.seconds("dedup_ttl"),
-                        config.output if config.dedup.cross_run else None)
+                        config.output if config.dedup.cross_run else None, config.dedup.near)
     return process_and_write(read, config, run, dedup,
                              on_commit=partial(write_window_manifest, config.output, run))
 
 
+def balanced(counts: dict) -> bool:
+    return counts["inputs"] == sum(counts[name] for name in DATASETS)
+
+
 def write_window_manifest(output: str, run: RunContext, commit_id: str, window, pane,
-                          staged: list) -> None:
-    """``_runs/<commit id>.json``: one window pane's commit and its rows per dataset.
-    (A stream's inputs are counted for the whole stream, in its own manifest.)"""
+                          staged: list, tallies: dict) -> None:
+    """``_runs/<commit id>.json``: one window pane's commit, its inputs and rows per
+    dataset, and ``window_counts``: the same summed over the window's panes so far.
+
+    An on-time pane holds all of its window: its counts add up (``balanced``: inputs =
+    articles + duplicates + rejects). A late input's count and rows may fire in separate
+    late panes (docs/streaming.md): the window's counts add up once its last pane is in.
+    """
     rows = collections.Counter()
     for file in staged:
         rows[file.table] += file.rows
+    counts = {"inputs": tallies.get("inputs", 0), **{name: rows[name] for name in DATASETS}}
+    window_counts = collections.Counter(counts)
+    for index in range(pane.index):  # the window's earlier panes, committed before this one
+        earlier = manifests.read_manifest(output, commit_id.rsplit("-p", 1)[0] + f"-p{index}")
+        window_counts.update(earlier["counts"] if earlier else {})
     manifests.write_manifest(output, {
         "run_id": commit_id, "stream_run_id": run.run_id, "kind": "stream_window",
         "status": "succeeded",
@@ -88,7 +109,8 @@ def write_window_manifest(output: str, run: RunContext, commit_id: str, window, 
         "pane_index": pane.index,
         "pane_timing": {0: "early", 1: "on_time", 2: "late"}.get(pane.timing, str(pane.timing)),
         "committed_at": utc_now().isoformat(), "output": output,
-        "counts": {name: rows[name] for name in DATASETS},
+        "counts": counts, "balanced": balanced(counts),
+        "window_counts": dict(window_counts), "window_balanced": balanced(window_counts),
         "files": {name: sorted(layout.relative(output, f.final_path) for f in staged
                                if f.table == name and f.rows) for name in DATASETS},
     })

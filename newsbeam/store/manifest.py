@@ -118,6 +118,12 @@ def write_manifest(output: str, manifest: dict) -> str:
     return final
 
 
+def read_manifest(output: str, run_id: str) -> dict | None:
+    """``_runs/<run_id>.json``, or None when there is none."""
+    path = layout.manifest_path(output, run_id)
+    return json.loads(fs.read_bytes(path)) if fs.match_paths(path) else None
+
+
 def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) -> dict:
     """The manifest of a run that committed but died before writing its own: what its
     commit records say (inputs are its rows: a committed run accounts for every input)."""

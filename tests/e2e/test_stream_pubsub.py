@@ -79,7 +79,8 @@ def test_stream_commits_windows_while_running_and_stops_on_sigterm_on_bundle_bas
     (manifest_path,) = [p for p in (output / "_runs").glob("*.json") if "-w" not in p.stem]
     manifest = json.loads(manifest_path.read_text())
     assert manifest["status"] == "stopped" and sorted(manifest["commits"]) == commits
-    assert manifest["counts"] == {"articles": 3, "duplicates": 1, "rejects": 1}
+    assert manifest["counts"] == {"inputs": 5, "articles": 3, "duplicates": 1, "rejects": 1}
+    assert manifest["balanced"]
     (dup,) = read_dataset(output, "duplicates")
     articles = {a["url"]: a["article_id"] for a in read_dataset(output, "articles")}
     assert dup["duplicate_of"] == articles[site.url(HOST, "/a0")]

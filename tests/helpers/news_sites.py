@@ -27,8 +27,13 @@ def sample(index: int) -> tuple[str, list[str]]:
 
 
 def article_page(index: int, published: str | None = "2025-05-20T09:00:00+00:00",
-                 author: str | None = "Staff Reporter") -> bytes:
+                 author: str | None = "Staff Reporter", edited: bool = False) -> bytes:
+    """Sample ``index`` as a news page; ``edited``: a near copy (the first word of every
+    other paragraph changed, as a re-published wire story is touched up)."""
     title, paragraphs = sample(index)
+    if edited:
+        paragraphs = [("Reportedly " + p.split(" ", 1)[-1]) if i % 2 else p
+                      for i, p in enumerate(paragraphs)]
     meta = (f'<meta property="article:published_time" content="{published}">' if published else "")
     meta += f'<meta name="author" content="{author}">' if author else ""
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)

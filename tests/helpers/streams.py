@@ -42,10 +42,12 @@ def stream_config(tmp_path: pathlib.Path, **stream) -> object:
 
 
 def page_route(request) -> Reply:
-    """``/a<N>``, ``/b<N>``...: the page of sample N (any prefix: copies at other URLs)."""
+    """``/a<N>``, ``/b<N>``...: the page of sample N (any prefix: copies at other URLs);
+    ``/n<N>``: a near copy of it (a few words edited)."""
     name = request.path.rsplit("/", 1)[-1]
     if name[:1].isalpha() and name[1:].isdigit() and int(name[1:]) < 5:
-        return Reply(body=article_page(int(name[1:])), headers={"Content-Type": "text/html"})
+        page = article_page(int(name[1:]), edited=name[0] == "n")
+        return Reply(body=page, headers={"Content-Type": "text/html"})
     return Reply(status=404, body=b"gone")
 
 

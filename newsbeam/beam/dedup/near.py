@@ -13,9 +13,8 @@ from apache_beam.metrics import Metrics
 from newsbeam.beam.dedup.components import ConnectedComponents
 from newsbeam.beam.stage import emit_in
 from newsbeam.config import NearDedupConfig
-from newsbeam.core.dedup.exact import duplicate_row
 from newsbeam.core.dedup.minhash import (
-    Permutations, Signed, band_keys, bucket_pairs, buckets, estimated_jaccard, key_partition,
+    Permutations, Signed, band_keys, bucket_pairs, buckets, key_partition, near_duplicate_row,
     lsh_bands, score, sign_text)
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
@@ -179,11 +178,9 @@ class _Fold(beam.DoFn):
             yield row
             yield beam.pvalue.TaggedOutput(KEPT_SIGNED, (row, own))
         else:
-            sim = score(own, root, self.params)
-            sim = estimated_jaccard(own.values, root.values) if sim is None else sim
             self.folded.inc()
-            yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(
-                row, {"article_id": root.article_id}, "near", sim))
+            yield beam.pvalue.TaggedOutput("duplicates",
+                                           near_duplicate_row(row, own, root, self.params))
 
 
 class NearDedup(beam.PTransform):

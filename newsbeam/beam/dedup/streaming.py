@@ -9,6 +9,7 @@ event time (an event-time timer clears it, so state stays bounded). A keeper of 
 window whose key is held becomes a ``duplicates`` row naming the first one. Keys the state
 does not hold are looked up in the cross-run index (a side input read once when the stream
 starts): what batch runs (or earlier streams) committed always wins, as in batch runs.
+Then near copies (``stream_near.StreamNear``): keyed state per LSH band, same TTL.
 Semantics that differ from batch: docs/streaming.md.
 """
 from __future__ import annotations
@@ -27,6 +28,9 @@ from apache_beam.utils.timestamp import Duration
 
 from newsbeam.beam.dedup.earlier import ReadIndex
 from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.beam.dedup.near import KEPT_SIGNED
+from newsbeam.beam.dedup.stream_near import StreamNear
+from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.exact import content_key, duplicate_row
 from newsbeam.core.dedup.index import index_entry
 from newsbeam.core.dedup.rank import row_rank
@@ -108,16 +112,19 @@ class FirstSeen(beam.PTransform):
 
 class StreamDedup(beam.PTransform):
     """Windowed article rows -> {"articles", "duplicates"} (+ "dedup_index" rows when
-    ``index_output`` is set: the stream's keepers join the cross-run index batch runs use).
+    ``index_output`` is set: the stream's keepers, with their signatures, join the
+    cross-run index batch runs use).
 
     ``windowing``: makes the stream's ``WindowInto`` (rows are re-windowed with it after the
-    state steps, which run in the global window). Near-duplicates are settled within each
-    window only (docs/streaming.md).
+    state steps, which run in the global window). Exact copies first, then near copies
+    (``StreamNear``, when ``near.enabled``), as in batch runs.
     """
 
-    def __init__(self, windowing, ttl_seconds: int, index_output: str | None = None):
+    def __init__(self, windowing, ttl_seconds: int, index_output: str | None = None,
+                 near: NearDedupConfig | None = None):
         super().__init__()
         self.windowing, self.ttl, self.index_output = windowing, ttl_seconds, index_output
+        self.near = near
 
     def expand(self, rows):
         articles, window_dups = rows | "Window" >> ExactRounds()
@@ -129,12 +136,19 @@ class StreamDedup(beam.PTransform):
             "url", lambda r: r["canonical_url"], self.ttl, self.windowing)
         kept, content_dups = (by_url, entries) | "ByContent" >> FirstSeen(
             "content", content_key, self.ttl, self.windowing)
-        earlier = (url_dups, content_dups) | "EarlierWindows" >> beam.Flatten()
+        later = [url_dups, content_dups]
+        if self.near is not None and self.near.enabled:
+            near = (kept, entries) | "Near" >> StreamNear(self.near, self.ttl, self.windowing)
+            kept, kept_signed = near["articles"], near[KEPT_SIGNED]
+            later.append(near["duplicates"])
+        else:
+            kept_signed = kept | "Unsigned" >> beam.Map(lambda row: (row, None))
+        earlier = tuple(later) | "EarlierWindows" >> beam.Flatten()
         # A window's duplicates follow their keeper when it lost to an earlier window.
         window_dups = (window_dups, earlier) | "FollowEarlier" >> RepointDuplicates()
         duplicates = (window_dups, earlier) | "AllDuplicates" >> beam.Flatten()
         outputs = {"articles": (kept, duplicates) | "Attach" >> AttachDuplicates(),
                    "duplicates": duplicates}
         if self.index_output is not None:
-            outputs[DEDUP_INDEX] = kept | "IndexRows" >> beam.Map(index_entry, None)
+            outputs[DEDUP_INDEX] = kept_signed | "IndexRows" >> beam.MapTuple(index_entry)
         return outputs

@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from newsbeam.config import NearDedupConfig
+from newsbeam.core.dedup.exact import duplicate_row
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run
 
 # --- shingles -------------------------------------------------------------------------
@@ -284,3 +285,11 @@ def sign_text(text: str, params: NearDedupConfig, perms: Permutations) -> tuple[
 def score(a: Signed, b: Signed, params: NearDedupConfig) -> float | None:
     return similarity(a.values, a.size, b.values, b.size,
                       params.threshold, params.containment_threshold)
+
+
+def near_duplicate_row(row: dict, own: Signed, root: Signed, params: NearDedupConfig) -> dict:
+    """The ``near`` duplicates row of ``row`` (signed ``own``) folded into ``root``: the
+    pair's score, else their Jaccard (a member may reach its root only through others)."""
+    sim = score(own, root, params)
+    sim = estimated_jaccard(own.values, root.values) if sim is None else sim
+    return duplicate_row(row, {"article_id": root.article_id}, "near", sim)

@@ -45,18 +45,21 @@ def _interrupt(signum, _frame) -> None:
 
 
 def raise_on_stop_signals() -> None:
-    """From now on a SIGINT or SIGTERM raises ``Interrupted`` in the main thread."""
+    """From now on a SIGINT or SIGTERM raises ``Interrupted`` in the main thread; an
+    ignored one stays ignored (a shell starts background jobs with SIGINT ignored)."""
     for stop in STOP_SIGNALS:
-        signal.signal(stop, _interrupt)
+        if signal.getsignal(stop) != signal.SIG_IGN:
+            signal.signal(stop, _interrupt)
 
 
 def _may_take_over() -> bool:
     """Signals can be handled here (the main thread) and nobody else handles them: the
-    handlers are Python's defaults or ours. A caller with its own (``newsbeam follow``
-    stops after the current run) keeps them."""
+    handlers are Python's defaults, ours, or "ignore". A caller with its own (``newsbeam
+    follow`` stops after the current run) keeps them."""
     if threading.current_thread() is not threading.main_thread():
         return False
-    ours = (signal.SIG_DFL, signal.default_int_handler, _interrupt, _exit_at_once)
+    ours = (signal.SIG_DFL, signal.SIG_IGN, signal.default_int_handler, _interrupt,
+            _exit_at_once)
     return all(signal.getsignal(stop) in ours for stop in STOP_SIGNALS)
 
 

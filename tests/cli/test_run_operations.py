@@ -90,8 +90,17 @@ def test_a_two_worker_run_exits_0_with_progress_from_its_workers_and_no_beam_lin
     assert read_manifest(tmp_path / "out")["failed_sources"] == []
 
 
-@pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_the_run_cleanly(tmp_path, stop, code):
+def _sigint(disposition):
+    """Start the child with this SIGINT disposition, whatever this process has (a shell
+    starts background jobs, and so perhaps this test run, with SIGINT ignored)."""
+    return lambda: signal.signal(signal.SIGINT, disposition)
+
+
+# SIGTERM is sent to a run started as a background job (SIGINT ignored): it still stops
+# cleanly (it once ran on, or died without a manifest).
+@pytest.mark.parametrize("stop, code, sigint", [(signal.SIGINT, 130, signal.SIG_DFL),
+                                                (signal.SIGTERM, 143, signal.SIG_IGN)])
+def test_a_signal_stops_the_run_cleanly(tmp_path, stop, code, sigint):
     site, pages = slow_site(delay=120)  # the run is stuck fetching when the signal comes
     with site:
         config = write_config(tmp_path, [{"name": "slow", "kind": "urls",
@@ -99,7 +108,7 @@ def test_a_signal_stops_the_run_cleanly(tmp_path, stop, code):
                               fetch=FETCH_SETTINGS, limits=NO_CHILD)
         # --quiet: with progress every 0.05 s, lines would be printed before the signal.
         run = newsbeam("run", "--config", str(config), "--quiet", "--progress-every", "0.05",
-                       *RUNNER_ARGS)
+                       *RUNNER_ARGS, preexec_fn=_sigint(sigint))
         try:
             assert pages.requested.wait(120), "the run never fetched a page"
             run.send_signal(stop)

@@ -49,7 +49,7 @@ def run(config: Config, beam_args: list[str] | None = None, reprocess: bool = Fa
     ``progress_dir``: a local folder where the stages leave progress counts.
     """
     beam_args = list(beam_args or [])
-    options = pipeline_options(beam_args)
+    options = pipeline_options(beam_args, type_check=False)
     FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
     preflight(config)
     with acquire(config.output, "newsbeam run"):

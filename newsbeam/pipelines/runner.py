@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 
 from apache_beam.options.pipeline_options import (
-    DirectOptions, PipelineOptions, PrismRunnerOptions, StandardOptions)
+    DirectOptions, PipelineOptions, PrismRunnerOptions, StandardOptions, TypeOptions)
 
 from newsbeam.records.run import RunContext
 
@@ -25,11 +25,25 @@ def default_runner(options: PipelineOptions) -> str:
     return "DirectRunner" if has_prism else "FnApiRunner"
 
 
-def pipeline_options(beam_args: list[str]) -> PipelineOptions:
-    options = PipelineOptions(beam_args)
+# Beam only has --no_pipeline_type_check; where newsbeam turns the check off by default,
+# this (newsbeam's own) option turns it back on.
+TYPE_CHECK = "--pipeline_type_check"
+
+
+def pipeline_options(beam_args: list[str], type_check: bool = True) -> PipelineOptions:
+    """Beam's options from ``beam_args``. ``type_check=False``: no construction-time type
+    check unless ``beam_args`` asks for it with ``--pipeline_type_check``.
+
+    The check infers and compares the type hints of every transform applied (a third of a
+    batch graph's construction time); the transforms are tested, so a run need not pay it.
+    """
+    wanted = TYPE_CHECK in beam_args
+    options = PipelineOptions([arg for arg in beam_args if arg != TYPE_CHECK])
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = default_runner(options)
+    if not (type_check or wanted):
+        options.view_as(TypeOptions).pipeline_type_check = False
     return options
 
 

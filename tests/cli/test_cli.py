@@ -45,3 +45,17 @@ def test_beam_options_are_recognized():
     assert unknown_beam_options(["--runner", "FnApiRunner", "--direct_num_workers=2",
                                  "--direct_running_mode", "multi_processing"]) == []
     assert unknown_beam_options(["--direct_num_worker=2"]) == ["--direct_num_worker"]
+    assert unknown_beam_options(["--pipeline_type_check"]) == []  # newsbeam's own
+
+
+def test_a_run_skips_the_construction_type_check_unless_asked():
+    from apache_beam.options.pipeline_options import TypeOptions
+
+    from newsbeam.pipelines.runner import pipeline_options
+
+    def checked(args, type_check):
+        return pipeline_options(args, type_check).view_as(TypeOptions).pipeline_type_check
+
+    assert not checked([], type_check=False)
+    assert checked(["--pipeline_type_check"], type_check=False)
+    assert checked([], type_check=True)

@@ -1,3 +1,4 @@
+import copy
 import pathlib
 import subprocess
 import sys
@@ -57,5 +58,11 @@ def test_a_run_skips_the_construction_type_check_unless_asked():
         return pipeline_options(args, type_check).view_as(TypeOptions).pipeline_type_check
 
     assert not checked([], type_check=False)
+    options = pipeline_options([], type_check=False)
+    assert options.view_as(TypeOptions) is options.view_as(TypeOptions)  # made once
+    copied = copy.deepcopy(options)  # as beam.Pipeline does
+    copied.view_as(TypeOptions).pipeline_type_check = True
+    assert copied.view_as(TypeOptions).pipeline_type_check
+    assert not options.view_as(TypeOptions).pipeline_type_check
     assert checked(["--pipeline_type_check"], type_check=False)
     assert checked([], type_check=True)

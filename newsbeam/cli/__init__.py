@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from newsbeam import __version__
-from newsbeam.cli import console, extract, status
+from newsbeam.cli import console, dofn_specs, extract, status
 from newsbeam.cli.lean_import import import_beam_without, unused_by_run
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     except ConfigError as err:
         return _config_errors(err)
     import_beam_without(unused_by_run(config, beam_args))
+    dofn_specs.install()
     unknown = unknown_beam_options(beam_args)
     if unknown:
         print(f"newsbeam: unknown option {unknown[0]} (see 'newsbeam run --help')",

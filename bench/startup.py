@@ -6,7 +6,8 @@ runner, interleaved in one run (the machine is shared: only same-run figures com
     python -m bench.startup --baseline 3d25ab0 --repeats 9
     python -m bench.startup --baseline ../wt-other
 
-Each variant is its own ``python`` process (interpreter, imports, Beam start-up included)
+First the size of each tree's batch graph (transforms, and the stages the FnApiRunner
+fuses them into). Each variant is its own ``python`` process (interpreter, imports, Beam start-up included)
 writing into a fresh output directory, so no run sees another's state. Prints each repeat,
 then medians and ratios; JSON to ``out/bench/startup.json``.
 """
@@ -32,6 +33,37 @@ from apache_beam.options.pipeline_options import PipelineOptions
 with beam.Pipeline(options=PipelineOptions(["--runner", "FnApiRunner"])) as p:
     p | beam.Create(range(5)) | beam.Map(lambda x: x + 1)
 """
+
+
+# The batch graph of the fixtures config: its transforms (all / leaves) and the fused stages
+# the FnApiRunner's standard optimizer makes of it (each stage is a bundle processor).
+GRAPH_SIZE = """
+import json, sys
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import translations
+from newsbeam.config import load_config
+from newsbeam.pipelines import batch
+from newsbeam.pipelines.runner import new_run
+pipeline = beam.Pipeline(options=PipelineOptions(["--runner", "FnApiRunner"]))
+batch.build_pipeline(pipeline, load_config(sys.argv[1], output=sys.argv[2]), new_run())
+proto = pipeline.to_runner_api()
+_, stages = translations.create_and_optimize_stages(
+    proto, translations.standard_optimize_phases(), known_runner_urns=frozenset())
+transforms = proto.components.transforms.values()
+print(json.dumps({"transforms": len(transforms), "stages": len(stages),
+                  "leaf_transforms": sum(1 for t in transforms if not t.subtransforms)}))
+"""
+
+
+def graph_size(tree: pathlib.Path, output: pathlib.Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run(
+        [sys.executable, "-c", GRAPH_SIZE, str(tree / "configs" / "fixtures.yaml"), str(output)],
+        cwd=tree, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"graph size of {tree} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def timed(cmd: list[str], tree: pathlib.Path | None = None) -> tuple[float, float]:
@@ -68,6 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="startup-") as scratch:
         scratch = pathlib.Path(scratch)
         with source_tree(args.baseline, scratch, "baseline") as baseline:
+            graphs = {"newsbeam run": graph_size(REPO, scratch / "graph-new"),
+                      "baseline run": graph_size(baseline, scratch / "graph-old")}
+            for name, size in graphs.items():
+                print(f"{name} graph: {size['transforms']} transforms "
+                      f"({size['leaf_transforms']} leaves), {size['stages']} stages", flush=True)
             for repeat in range(args.repeats):
                 commands = {
                     "baseline run": (newsbeam_run(baseline, scratch / f"old{repeat}"), baseline),
@@ -92,7 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     out = REPO / "out" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "startup.json").write_text(json.dumps(
-        {"machine": machine_info(), "baseline": args.baseline, "wall": times, "cpu": cpu,
+        {"machine": machine_info(), "baseline": args.baseline, "graphs": graphs,
+         "wall": times, "cpu": cpu,
          "median_wall": medians, "median_cpu": cpu_medians}, indent=2))
 
 

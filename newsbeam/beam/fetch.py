@@ -164,8 +164,9 @@ class FetchLive(beam.PTransform):
             found = found | "SkipFoundBefore" >> self.skip_found
         pages = (found, pages) | "AllPages" >> beam.Flatten()
         if self.skip_seen:
-            pages = pages | "SkipIngested" >> SkipKnown(
-                self.output, SEEN, item_key=lambda page: canonicalize_url(page.uri) or page.uri,
+            seen = pages.pipeline | "ReadSeen" >> ReadState(self.output, SEEN)
+            pages = (pages, seen) | "SkipIngested" >> SkipKnown(
+                item_key=lambda page: canonicalize_url(page.uri) or page.uri,
                 row_key=lambda row: row["url"], counter=(FETCH, "skipped_ingested"))
         pages = pages | "CountPages" >> beam.Map(count_input)
         documents, page_rejects = (

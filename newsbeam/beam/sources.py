@@ -6,6 +6,7 @@ the pipeline, so a bad file becomes a reject. Runs are incremental: a file an ea
 read (same path, size and modification time, or same bytes; the ``files`` state table) is
 skipped and counted, not an input, unless the run reprocesses everything. WARC archives
 are listed, skipped when unchanged and recorded the same way, and read by ``beam/warc.py``.
+The ``files`` state is read once for both checks, by the caller (``state.ReadStates``).
 """
 from __future__ import annotations
 
@@ -48,29 +49,35 @@ def _file_key(row: dict) -> str:
     return FileInput("", row["path"], row["size"], row["mtime"]).key
 
 
-class ReadFiles(beam.PTransform):
-    """Files sources -> (documents, rejects, ``files`` state rows of the files read)."""
+def _listed(pipeline, sources: list, label: str):
+    """The files of ``sources``, listed when the pipeline runs."""
+    return (pipeline
+            | f"Start{label}" >> beam.Impulse()
+            | label >> beam.FlatMap(
+                lambda _: [item for source in sources for item in list_files(source)]))
 
-    def __init__(self, sources: list[FilesSource], output: str, max_bytes: int,
-                 run: RunContext, reprocess: bool):
+
+class ReadFiles(beam.PTransform):
+    """Files sources -> (documents, rejects, ``files`` state rows of the files read).
+    ``known``: ``files`` state rows of earlier runs, whose files are skipped (or None)."""
+
+    def __init__(self, sources: list[FilesSource], max_bytes: int, run: RunContext, known=None):
         super().__init__()
-        self.sources, self.output, self.max_bytes = sources, output, max_bytes
-        self.run, self.reprocess = run, reprocess
+        self.sources, self.max_bytes, self.run, self.known = sources, max_bytes, run, known
 
     def expand(self, pipeline):
-        listed = (pipeline
-                  | "Sources" >> beam.Create(self.sources)
-                  | "List" >> beam.FlatMap(list_files))
-        if not self.reprocess:
-            listed = listed | "SkipUnchanged" >> SkipKnown(
-                self.output, FILES, item_key=lambda item: item.key, row_key=_file_key,
+        known = self.known
+        listed = _listed(pipeline, self.sources, "List")
+        if known is not None:
+            listed = (listed, known) | "SkipUnchanged" >> SkipKnown(
+                item_key=lambda item: item.key, row_key=_file_key,
                 counter=(SOURCES, "skipped_unchanged"))
         loaded = (listed
                   | "Spread" >> beam.Reshuffle()
                   | "Load" >> beam.Map(load_file, max_bytes=self.max_bytes))
-        if not self.reprocess:
-            loaded = loaded | "SkipSameBytes" >> SkipKnown(
-                self.output, FILES, item_key=lambda loaded: loaded.sha256,
+        if known is not None:
+            loaded = (loaded, known) | "SkipSameBytes" >> SkipKnown(
+                item_key=lambda loaded: loaded.sha256,
                 row_key=lambda row: row["sha256"], counter=(SOURCES, "skipped_same_bytes"))
         documents, rejects = (loaded
                               | "CountInputs" >> beam.Map(count_input)
@@ -78,24 +85,31 @@ class ReadFiles(beam.PTransform):
         return documents, rejects, loaded | "FilesState" >> beam.Map(files_row, run=self.run)
 
 
+def empty(pipeline, label: str):
+    """An empty PCollection (``beam.Create([])`` costs twice the transforms)."""
+    return pipeline | label >> beam.Impulse() | f"{label}Nothing" >> beam.FlatMap(lambda _: ())
+
+
 class ReadSources(beam.PTransform):
     """Config sources -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
-    rows of the feeds and sitemaps read, "files": rows of the files and WARC archives read}."""
+    rows of the feeds and sitemaps read, "files": rows of the files and WARC archives read}.
 
-    def __init__(self, config: Config, run: RunContext, reprocess: bool = False):
+    ``known_files``: the ``files`` state rows of earlier runs (``state.ReadStates``): files
+    and archives they read unchanged are skipped; None reads everything again."""
+
+    def __init__(self, config: Config, run: RunContext, known_files=None):
         super().__init__()
-        self.config, self.run, self.reprocess = config, run, reprocess
+        self.config, self.run, self.known_files = config, run, known_files
 
     def expand(self, pipeline):
         files_sources = [s for s in self.config.sources if isinstance(s, FilesSource)]
         documents, rejects, files = pipeline | "Files" >> ReadFiles(
-            files_sources, self.config.output, self.config.limits.max_document_bytes,
-            self.run, self.reprocess)
+            files_sources, self.config.limits.max_document_bytes, self.run, self.known_files)
         documents, rejects, files = self._warc(pipeline, documents, rejects, files)
         live_sources = tuple(s for s in self.config.sources if isinstance(s, LIVE_SOURCES))
         if not live_sources:
             return {"documents": documents, "rejects": rejects, "files": files,
-                    "listings": pipeline | "NoListings" >> beam.Create([])}
+                    "listings": empty(pipeline, "NoListings")}
         live = pipeline | "Live" >> ReadLiveSources(
             live_sources, self.config.fetch, self.config.output, self.run)
         return {
@@ -110,12 +124,10 @@ class ReadSources(beam.PTransform):
         warc_sources = [s for s in self.config.sources if isinstance(s, WarcSource)]
         if not warc_sources:
             return documents, rejects, files
-        listed = (pipeline
-                  | "WarcSources" >> beam.Create(warc_sources)
-                  | "ListArchives" >> beam.FlatMap(list_files))
-        if not self.reprocess:
-            listed = listed | "SkipUnchangedArchives" >> SkipKnown(
-                self.config.output, FILES, item_key=lambda item: item.key, row_key=_file_key,
+        listed = _listed(pipeline, warc_sources, "ListArchives")
+        if self.known_files is not None:
+            listed = (listed, self.known_files) | "SkipUnchangedArchives" >> SkipKnown(
+                item_key=lambda item: item.key, row_key=_file_key,
                 counter=(WARC, "archives_skipped_unchanged"))
         warc = listed | "Warc" >> ReadArchives(
             {s.name: max(1, int(s.split_mb * 2**20)) for s in warc_sources},

@@ -1,6 +1,7 @@
 """State tables inside the pipeline: what earlier runs recorded, read when the pipeline runs
 (never while the graph is built, so a pipeline that runs again or polls sees fresh state),
-and joined rather than loaded whole by every worker."""
+and joined rather than loaded whole by every worker. A pipeline reads each table once, and
+all the tables it needs in one ``ReadStates``, whichever of its stages use them."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
@@ -12,20 +13,44 @@ from newsbeam.store.parquet import iter_rows
 from newsbeam.store.state import state_files
 
 
-class ReadState(beam.PTransform):
-    """The committed rows of one state table of ``output``, its files listed when the
-    pipeline runs and spread over workers before they are read."""
+class ReadStates(beam.PTransform):
+    """The committed rows of state tables of ``output``: {table: rows}. Their files are
+    listed when the pipeline runs and spread over workers before they are read, all tables
+    in one listing, one spread and one read (each of those costs graph construction and a
+    runner stage, per table if every table had its own)."""
 
-    def __init__(self, output: str, table: str):
+    def __init__(self, output: str, tables: tuple[str, ...]):
         super().__init__()
-        self.output, self.table = output, table
+        self.output, self.tables = output, tuple(tables)
 
     def expand(self, pipeline):
-        return (pipeline
-                | "Output" >> beam.Create([self.output])
-                | "ListFiles" >> beam.FlatMap(state_files, self.table)
+        output, tables = self.output, self.tables
+        read = (pipeline
+                | "Start" >> beam.Impulse()
+                | "ListFiles" >> beam.FlatMap(
+                    lambda _: [(table, path) for table in tables
+                               for path in state_files(output, table)])
                 | "Spread" >> beam.Reshuffle()
-                | "Read" >> beam.FlatMap(iter_rows))
+                | "Read" >> beam.ParDo(_ReadTableFile()).with_outputs(*tables))
+        return {table: read[table] for table in tables}
+
+
+class _ReadTableFile(beam.DoFn):
+    def process(self, table_path: tuple[str, str]) -> Iterator:
+        table, path = table_path
+        for row in iter_rows(path):
+            yield beam.pvalue.TaggedOutput(table, row)
+
+
+class ReadState(ReadStates):
+    """The committed rows of one state table of ``output``."""
+
+    def __init__(self, output: str, table: str):
+        super().__init__(output, (table,))
+        self.table = table
+
+    def expand(self, pipeline):
+        return super().expand(pipeline)[self.table]
 
 
 def _unknown(keyed: tuple, counter: tuple[str, str]) -> Iterator[Any]:
@@ -37,20 +62,19 @@ def _unknown(keyed: tuple, counter: tuple[str, str]) -> Iterator[Any]:
 
 
 class SkipKnown(beam.PTransform):
-    """Items whose key an earlier run recorded in a state table are dropped and counted
-    (``counter``: metrics namespace and name); the others pass."""
+    """(items, state rows) -> the items whose key no state row has; those dropped are
+    counted (``counter``: metrics namespace and name)."""
 
-    def __init__(self, output: str, table: str, item_key: Callable[[Any], str | None],
+    def __init__(self, item_key: Callable[[Any], str | None],
                  row_key: Callable[[dict], str | None], counter: tuple[str, str]):
         super().__init__()
-        self.output, self.table = output, table
         self.item_key, self.row_key, self.counter = item_key, row_key, counter
 
-    def expand(self, items):
+    def expand(self, pcolls):
+        items, rows = pcolls
         row_key, item_key = self.row_key, self.item_key
-        known = (items.pipeline
-                 | "ReadState" >> ReadState(self.output, self.table)
-                 | "KnownKeys" >> beam.FlatMap(lambda row: [(k, True)] if (k := row_key(row)) else []))
+        known = rows | "KnownKeys" >> beam.FlatMap(
+            lambda row: [(k, True)] if (k := row_key(row)) else [])
         keyed = items | "KeyItems" >> beam.Map(lambda item: (item_key(item) or "", item))
         return ({"items": keyed, "known": known}
                 | "Join" >> beam.CoGroupByKey()

@@ -13,14 +13,15 @@ from newsbeam.beam.dedup.batch import BatchDedup
 from newsbeam.beam.metrics import stage_metrics
 from newsbeam.beam.process import warm_start
 from newsbeam.beam.sources import ReadSources
-from newsbeam.config import Config
+from newsbeam.beam.state import ReadStates
+from newsbeam.config import Config, FilesSource, WarcSource
 from newsbeam.core.time_limit import discard_spares
 from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.interrupt import Interrupted, run_interruptibly, stop_children
 from newsbeam.pipelines.preflight import preflight
 from newsbeam.pipelines.runner import new_run, pipeline_options, runs_in_process, utc_now
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import FILES
+from newsbeam.records.schema import DEDUP_INDEX, FILES
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
 from newsbeam.store.commit import close_commits, drop_staging
@@ -31,11 +32,21 @@ from newsbeam.store.recover import recover
 from newsbeam.store.state import prepare_index
 
 
+def state_tables(config: Config, reprocess: bool = False) -> tuple[str, ...]:
+    """The state tables a batch run of ``config`` reads: ``files`` to skip files read
+    before, the dedup index to match earlier runs' articles."""
+    reads_files = any(isinstance(s, (FilesSource, WarcSource)) for s in config.sources)
+    return ((FILES,) if reads_files and not reprocess else ()) \
+        + ((DEDUP_INDEX,) if config.dedup.cross_run else ())
+
+
 def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
                    reprocess: bool = False):
     """The whole batch graph on ``pipeline``; returns the committed files' PCollection."""
-    read = pipeline | "Read" >> ReadSources(config, run, reprocess)
-    dedup = BatchDedup(config.dedup, config.output if config.dedup.cross_run else None)
+    tables = state_tables(config, reprocess)
+    state = pipeline | "ReadState" >> ReadStates(config.output, tables) if tables else {}
+    read = pipeline | "Read" >> ReadSources(config, run, state.get(FILES))
+    dedup = BatchDedup(config.dedup, state.get(DEDUP_INDEX))
     return process_and_write(read, config, run, dedup, {FILES: read["files"]})
 
 
@@ -49,7 +60,7 @@ def run(config: Config, beam_args: list[str] | None = None, reprocess: bool = Fa
     ``progress_dir``: a local folder where the stages leave progress counts.
     """
     beam_args = list(beam_args or [])
-    options = pipeline_options(beam_args)
+    options = pipeline_options(beam_args, type_check=False)
     FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
     preflight(config)
     with acquire(config.output, "newsbeam run"):

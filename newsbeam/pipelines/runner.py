@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 
 from apache_beam.options.pipeline_options import (
-    DirectOptions, PipelineOptions, PrismRunnerOptions, StandardOptions)
+    DirectOptions, PipelineOptions, PrismRunnerOptions, StandardOptions, TypeOptions)
 
 from newsbeam.records.run import RunContext
 
@@ -25,11 +25,45 @@ def default_runner(options: PipelineOptions) -> str:
     return "DirectRunner" if has_prism else "FnApiRunner"
 
 
-def pipeline_options(beam_args: list[str]) -> PipelineOptions:
-    options = PipelineOptions(beam_args)
+# Beam only has --no_pipeline_type_check; where newsbeam turns the check off by default,
+# this (newsbeam's own) option turns it back on.
+TYPE_CHECK = "--pipeline_type_check"
+
+
+class _ViewedOnce(PipelineOptions):
+    """Pipeline options that make each view (``view_as``) once.
+
+    Beam asks the pipeline's options for a view on every transform it applies (twice more
+    with the type check on), and each view builds and runs an argparse parser: about half
+    of a batch graph's construction CPU. Every view of one options object reads and writes
+    the same values, so one view per class is as good as a new one each time."""
+
+    def view_as(self, cls):
+        views = self.__dict__.setdefault("_views", {})
+        if cls not in views:
+            views[cls] = super().view_as(cls)
+        return views[cls]
+
+    def __getstate__(self):  # copies and pickles (Beam deep-copies options) make their own
+        state = dict(super().__getstate__())
+        state.pop("_views", None)
+        return state
+
+
+def pipeline_options(beam_args: list[str], type_check: bool = True) -> PipelineOptions:
+    """Beam's options from ``beam_args``. ``type_check=False``: no construction-time type
+    check unless ``beam_args`` asks for it with ``--pipeline_type_check``.
+
+    The check infers and compares the type hints of every transform applied (a third of a
+    batch graph's construction time); the transforms are tested, so a run need not pay it.
+    """
+    wanted = TYPE_CHECK in beam_args
+    options = _ViewedOnce([arg for arg in beam_args if arg != TYPE_CHECK])
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = default_runner(options)
+    if not (type_check or wanted):
+        options.view_as(TypeOptions).pipeline_type_check = False
     return options
 
 

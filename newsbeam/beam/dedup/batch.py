@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from newsbeam.beam.dedup.earlier import MatchEarlierRuns, ReadIndex
+from newsbeam.beam.dedup.earlier import MatchEarlierRuns
 from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
 from newsbeam.beam.dedup.near import KEPT_SIGNED, NearDedup
 from newsbeam.config import DedupConfig
@@ -19,17 +19,18 @@ from newsbeam.records.schema import DEDUP_INDEX
 
 class BatchDedup(beam.PTransform):
     """Article rows -> {"articles", "duplicates"}, plus "dedup_index" rows to persist when
-    ``index_output`` names the output whose cross-run index to match against."""
+    ``index_entries`` (the cross-run index's rows, ``state.ReadStates``) are given to match
+    against."""
 
-    def __init__(self, config: DedupConfig, index_output: str | None = None):
+    def __init__(self, config: DedupConfig, index_entries=None):
         super().__init__()
-        self.config, self.index_output = config, index_output
+        self.config, self.index_entries = config, index_entries
 
     def expand(self, rows):
         articles, exact_dups = rows | "Exact" >> ExactRounds()
         later = []
-        if self.index_output is not None:
-            entries = rows.pipeline | "ReadIndex" >> ReadIndex(self.index_output)
+        entries = self.index_entries
+        if entries is not None:
             articles, earlier_dups = (articles, entries) | "EarlierRuns" >> MatchEarlierRuns()
             later.append(earlier_dups)
         else:
@@ -48,6 +49,6 @@ class BatchDedup(beam.PTransform):
             duplicates = (exact_dups, later) | "AllDuplicates" >> beam.Flatten()
         outputs = {"articles": (articles, duplicates) | "Attach" >> AttachDuplicates(),
                    "duplicates": duplicates}
-        if self.index_output is not None:
+        if self.index_entries is not None:
             outputs[DEDUP_INDEX] = kept_signed | "IndexRows" >> beam.MapTuple(index_entry)
         return outputs

@@ -14,6 +14,7 @@ news share common phrases; 8-grams make every typo cost 8 shingles.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import string
@@ -156,31 +157,37 @@ def estimated_containment(jaccard: float, size_a: int, size_b: int) -> float:
 
 # --- LSH bands ------------------------------------------------------------------------
 
-def _integral(fn, lo: float, hi: float, steps: int = 200) -> float:
-    xs = np.linspace(lo, hi, steps + 1)
-    ys = fn(xs)
-    return float(np.sum((ys[1:] + ys[:-1]) * (xs[1:] - xs[:-1])) / 2.0)
+def _integral(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Trapezoid rule along the last axis of ``ys`` (sampled at ``xs``)."""
+    return np.sum((ys[..., 1:] + ys[..., :-1]) * (xs[1:] - xs[:-1]), axis=-1) / 2.0
 
 
-def candidate_probability(similarity, bands: int, rows: int):
+def candidate_probability(similarity, bands, rows):
     """Chance that two texts of this Jaccard share at least one band (the LSH S-curve)."""
     return 1.0 - (1.0 - np.asarray(similarity, dtype=float) ** rows) ** bands
 
 
+@functools.lru_cache(maxsize=None)
 def optimal_param(threshold: float, num_perm: int, false_positive_weight: float = 0.5,
                   false_negative_weight: float = 0.5) -> tuple[int, int]:
     """(bands, rows) with bands * rows <= num_perm minimizing the weighted areas of false
     positives (similarity < threshold yet candidates) and false negatives (≥ threshold
-    yet never candidates) under the S-curve; the method of datasketch and text-dedup."""
-    best, best_error = (1, 1), float("inf")
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            fp = _integral(lambda s: candidate_probability(s, bands, rows), 0.0, threshold)
-            fn = _integral(lambda s: 1 - candidate_probability(s, bands, rows), threshold, 1.0)
-            error = false_positive_weight * fp + false_negative_weight * fn
-            if error < best_error - 1e-12:
-                best, best_error = (bands, rows), error
-    return best
+    yet never candidates) under the S-curve; the method of datasketch and text-dedup.
+
+    Every (bands, rows) at once, as one array per integral: a loop over them cost 0.2 s
+    of every run's start-up. Ties go to the first in (bands, rows) order."""
+    pairs = np.array([(bands, rows) for bands in range(1, num_perm + 1)
+                      for rows in range(1, num_perm // bands + 1)], dtype=float)
+    bands, rows = pairs[:, :1], pairs[:, 1:]
+    below, above = np.linspace(0.0, threshold, 201), np.linspace(threshold, 1.0, 201)
+    fp = _integral(candidate_probability(below, bands, rows), below)
+    fn = _integral(1 - candidate_probability(above, bands, rows), above)
+    errors = false_positive_weight * fp + false_negative_weight * fn
+    best, best_error = 0, float("inf")
+    for index, error in enumerate(errors.tolist()):  # the loop's tolerance, kept exactly
+        if error < best_error - 1e-12:
+            best, best_error = index, error
+    return int(pairs[best, 0]), int(pairs[best, 1])
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:

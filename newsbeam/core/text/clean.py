@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from newsbeam.core.text.punctuation import punctuation
+
 PARAGRAPH_SEPARATOR = "\n\n"
 
 # A first line longer than this is a paragraph, not a headline.
@@ -50,13 +52,8 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in map(normalize_line, text.splitlines()) if p]
 
 
-def _punctuation_table() -> dict[int, None]:
-    # Every Unicode punctuation character (category P*) lies below U+20000; scanning that
-    # range once at import takes ~50 ms and lets str.translate strip them in C.
-    return {cp: None for cp in range(0x20000) if unicodedata.category(chr(cp)).startswith("P")}
-
-
-_DROP_PUNCTUATION = _punctuation_table()
+# Every Unicode punctuation character, for str.translate to strip them in C.
+_DROP_PUNCTUATION = dict.fromkeys(punctuation())
 
 
 def normalize_for_hash(text: str) -> str:

@@ -7,6 +7,7 @@ smuggle in a private address.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import socket
 
@@ -31,7 +32,13 @@ class AddressPolicy:
     def permits(self, ip: IPAddress) -> bool:
         if self.allow_private_networks or is_public(ip):
             return True
-        return any(ip in ipaddress.ip_network(n, strict=False) for n in self.allowed_networks)
+        return any(ip in network for network in _networks(self.allowed_networks))
+
+
+@functools.lru_cache(maxsize=64)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parsed once, not on every request (``permits`` runs for each hop)."""
+    return tuple(ipaddress.ip_network(n, strict=False) for n in cidrs)
 
 
 def resolve(host: str, port: int, policy: AddressPolicy) -> str:

@@ -47,9 +47,16 @@ def resolve(host: str, port: int, policy: AddressPolicy) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as err:
         raise Rejected("dns_error", f"cannot resolve {host}: {err}") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    for ip in addresses:
-        if policy.permits(ip):
-            return str(ip)
+    addresses = [info[4][0].split("%")[0] for info in infos]
+    for address in addresses:
+        if _permitted(address, policy):
+            return address
     raise Rejected("private_address",
-                   f"{host} resolves to non-public {', '.join(sorted({str(a) for a in addresses}))}")
+                   f"{host} resolves to non-public {', '.join(sorted(set(addresses)))}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _permitted(address: str, policy: AddressPolicy) -> bool:
+    """The check of one resolved address, cached: DNS is asked on every request (see the
+    module's docstring), but parsing and classifying its answer again is wasted CPU."""
+    return policy.permits(ipaddress.ip_address(address))

@@ -82,11 +82,11 @@ def serve(hosts: list[str], latency: float, ready, stop, nagle: bool = False) ->
         ready.send(sites.port)
         mark, cpu = 0, _cpu_seconds()
         while (command := stop.recv()) != "stop":
-            if command == "window":  # since the last call: requests, their span, server CPU
-                window = sites.requests[mark:]
+            if command == "window":  # since the last call: requests, first and last arrival
+                window = sites.requests[mark:]  # (time.monotonic(): one clock for both
                 mark, spent, cpu = len(sites.requests), _cpu_seconds() - cpu, _cpu_seconds()
-                ready.send((len(window), window[-1].at - window[0].at if window else 0.0,
-                            spent))
+                ready.send((len(window), window[0].at if window else None,  # processes)
+                            window[-1].at if window else None, spent))
         ready.send(len(sites.requests))
 
 
@@ -252,7 +252,7 @@ def main() -> None:
     print(f"{args.pages} pages, {args.hosts} hosts, per-host concurrency {args.per_host}, "
           f"{args.latency * 1000:.0f} ms latency: ideal {ideal:.0f} pages/s\n{describe(info)}")
 
-    def window() -> tuple[int, float, float]:
+    def window() -> tuple[int, float | None, float | None, float]:
         stop_parent.send("window")
         return ready.recv()
 
@@ -262,16 +262,21 @@ def main() -> None:
     for repeat in range(args.repeats):
         print(f"run {repeat + 1}:")
         for name, (timer, fetches) in MEASURES.items():
-            cpu = _cpu_seconds()
+            cpu, started = _cpu_seconds(), time.monotonic()
             seconds = timer(page_urls, fetch)
-            cpu = _cpu_seconds() - cpu
-            requests, span, server_cpu = window()
+            cpu, ended = _cpu_seconds() - cpu, time.monotonic()
+            requests, first, last, server_cpu = window()
             run = {"seconds": seconds, "pages_per_s": args.pages / seconds, "cpu_s": cpu,
-                   "server_cpu_s": server_cpu, "requests": requests,
-                   "flow_per_s": requests / (span + args.latency) if requests else None}
+                   "server_cpu_s": server_cpu, "requests": requests, "flow_per_s": None}
+            flow = ""
+            if requests:  # + the last one's wait; what came before the first and after
+                span = last - first + args.latency
+                run.update(flow_per_s=requests / span, before_first_s=first - started,
+                           after_last_s=ended - last - args.latency)
+                flow = (f"; {requests} requests in {span:.2f} s at the server, "
+                        f"{run['flow_per_s']:.0f}/s, {run['before_first_s']:.2f} s before "
+                        f"the first, {run['after_last_s']:.2f} s after the last answer")
             runs[name].append(run)
-            flow = (f"; {requests} requests in {span + args.latency:.2f} s at the server, "
-                    f"{run['flow_per_s']:.0f}/s" if fetches else "")
             print(f"  {name:32s} {seconds:5.2f} s {run['pages_per_s']:4.0f} pages/s, "
                   f"CPU {cpu:.2f} s client + {server_cpu:.2f} s server{flow}", flush=True)
 
@@ -290,7 +295,12 @@ def main() -> None:
             "flow_per_s": statistics.median(flows) if flows else None,
             "runs": measured}
         row = summary[name]
-        flow = f", {row['flow_per_s']:.0f} req/s while requests flowed" if flows else ""
+        flow = ""
+        if flows:
+            row["before_first_s"] = statistics.median(run["before_first_s"] for run in measured)
+            row["after_last_s"] = statistics.median(run["after_last_s"] for run in measured)
+            flow = (f", {row['flow_per_s']:.0f} req/s while requests flowed, "
+                    f"{row['before_first_s']:.2f} s + {row['after_last_s']:.2f} s around them")
         print(f"  {name:32s} {row['pages_per_s']:4.0f} pages/s ({row['seconds']:.2f} s, "
               f"CPU {row['cpu_s']:.2f} s), {row['pages_per_s'] / ideal:.0%} of {ideal:.0f}, "
               f"{row['vs_plain_urllib3']:.2f}x plain urllib3{flow}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import apache_beam as beam
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import FixedWindows, TimestampedValue
 
@@ -35,7 +35,7 @@ def _arrived(outcome) -> tuple[str, bool]:
 
 def test_an_outcome_goes_on_while_its_worker_is_still_fetching():
     EARLY_WENT_ON.clear()
-    with TestPipeline(runner="FnApiRunner") as pipeline:
+    with test_pipeline.TestPipeline(runner="FnApiRunner") as pipeline:
         arrived = (pipeline
                    | beam.Create([PageInput("s", "https://a.example/2/late"),
                                   PageInput("s", "https://a.example/1/early")])
@@ -57,7 +57,7 @@ class _WithWindowStart(beam.DoFn):
 def test_each_outcome_keeps_the_window_of_its_item():
     pages = [("https://a.example/1", 5), ("https://a.example/2", 65),
              ("https://a.example/3", 66), ("https://b.example/1", 7)]
-    with TestPipeline(runner="FnApiRunner") as pipeline:
+    with test_pipeline.TestPipeline(runner="FnApiRunner") as pipeline:
         windowed = (pipeline
                     | beam.Create(pages)
                     | beam.Map(lambda page: TimestampedValue(PageInput("s", page[0]), page[1]))

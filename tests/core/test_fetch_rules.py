@@ -130,6 +130,10 @@ def test_crawl_delay_is_read():
 def test_content_type_and_inflate():
     assert parse_content_type("Text/HTML; Charset=\"Shift_JIS\"") == ("text/html", "Shift_JIS")
     assert parse_content_type(None) == ("", None) and parse_content_type("garbage") == ("", None)
+    # Parsed once and cached, the same answer again; a long value is parsed, not cached.
+    assert parse_content_type("Text/HTML; Charset=\"Shift_JIS\"") == ("text/html", "Shift_JIS")
+    assert parse_content_type("text/plain; a=" + "x" * 300 + "; charset=latin-1") == (
+        "text/plain", "latin-1")
     import zlib
     assert inflate(zlib.compress(b"abc" * 10), "deflate", 100) == b"abc" * 10
     with pytest.raises(Rejected) as refused:

@@ -7,6 +7,7 @@ smuggle in a private address.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import socket
 
@@ -31,7 +32,13 @@ class AddressPolicy:
     def permits(self, ip: IPAddress) -> bool:
         if self.allow_private_networks or is_public(ip):
             return True
-        return any(ip in ipaddress.ip_network(n, strict=False) for n in self.allowed_networks)
+        return any(ip in network for network in _networks(self.allowed_networks))
+
+
+@functools.lru_cache(maxsize=64)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parsed once, not on every request (``permits`` runs for each hop)."""
+    return tuple(ipaddress.ip_network(n, strict=False) for n in cidrs)
 
 
 def resolve(host: str, port: int, policy: AddressPolicy) -> str:
@@ -40,9 +47,16 @@ def resolve(host: str, port: int, policy: AddressPolicy) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as err:
         raise Rejected("dns_error", f"cannot resolve {host}: {err}") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    for ip in addresses:
-        if policy.permits(ip):
-            return str(ip)
+    addresses = [info[4][0].split("%")[0] for info in infos]
+    for address in addresses:
+        if _permitted(address, policy):
+            return address
     raise Rejected("private_address",
-                   f"{host} resolves to non-public {', '.join(sorted({str(a) for a in addresses}))}")
+                   f"{host} resolves to non-public {', '.join(sorted(set(addresses)))}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _permitted(address: str, policy: AddressPolicy) -> bool:
+    """The check of one resolved address, cached: DNS is asked on every request (see the
+    module's docstring), but parsing and classifying its answer again is wasted CPU."""
+    return policy.permits(ipaddress.ip_address(address))

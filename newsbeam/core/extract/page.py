@@ -13,6 +13,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
+from newsbeam.core.extract.fallback import skipping_needless_readability
 from newsbeam.core.extract.fields import (
     Candidates, first_usable, host_names, split_authors, strip_site_suffix)
 from newsbeam.core.extract.metadata import (
@@ -42,10 +43,10 @@ class PageContent:
 def _trafilatura_document(tree: HtmlElement, url: str | None) -> Any:
     """The body only: metadata comes from ``trafilatura_metadata``, for what is missing."""
     try:
-        return bare_extraction(
-            tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-            deduplicate=False,
-        )
+        with skipping_needless_readability():
+            return bare_extraction(
+                tree, url=url, with_metadata=False, include_comments=False,
+                include_tables=True, deduplicate=False)
     except Exception as exc:  # any failure inside the library is this input's problem
         raise Rejected("extract_failed", f"{type(exc).__name__}: {exc}") from exc
 

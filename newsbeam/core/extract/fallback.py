@@ -33,15 +33,21 @@ _compare_extraction = getattr(trafilatura.core, "compare_extraction", None)
 _try_readability = getattr(trafilatura.external, "try_readability", None)
 
 
-def readability_cannot_win(body, text: str, raw_tree: HtmlElement) -> bool:
-    """Whether the first pass is well-formed (paragraph text, no more tables than
-    paragraphs: else readability may win on structure) and a large share of the page."""
-    if not body.xpath(".//p//text()"):
-        return False
-    if len(body.findall(".//table")) > len(body.findall(".//p")):
-        return False
+def well_formed(body) -> bool:
+    """Paragraph text and no more tables than paragraphs (else readability may win on
+    structure, whatever the lengths)."""
+    return bool(body.xpath(".//p//text()")) and \
+        len(body.findall(".//table")) <= len(body.findall(".//p"))
+
+
+def page_share(text: str, raw_tree: HtmlElement) -> float:
+    """The first pass's length as a share of all the page's text (whitespace collapsed)."""
     page_chars = len(" ".join(" ".join(raw_tree.itertext()).split()))
-    return len(text) >= MIN_PAGE_SHARE * page_chars
+    return len(text) / page_chars if page_chars else 1.0
+
+
+def readability_cannot_win(body, text: str, raw_tree: HtmlElement) -> bool:
+    return well_formed(body) and page_share(text, raw_tree) >= MIN_PAGE_SHARE
 
 
 def _compare(cleaned_tree, raw_tree, body, text, options):

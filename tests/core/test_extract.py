@@ -542,3 +542,23 @@ def test_named_time_zones_are_understood_or_read_as_utc_without_warnings(recwarn
     # IST names three zones: taken as UTC rather than guessed.
     assert parse_date("21 Nov 2022 10:00 IST").isoformat() == "2022-11-21T10:00:00+00:00"
     assert not [w for w in recwarn if "tzname" in str(w.message)]
+
+
+@pytest.mark.parametrize("text", [
+    realistic_page("002_f14a7e196510d787"),
+    '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Declared XML encoding</p></body></html>',
+    "<p>a fragment</p><p>second block</p>",
+    "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">\n<html/>\n<body><p>x</p></body>",
+])
+def test_our_parser_builds_trafilaturas_tree(text):
+    from lxml import etree
+    from trafilatura import load_html
+    ours, theirs = parse_html(text), load_html(text)
+    assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_every_parsed_element_is_a_plain_html_element():
+    from lxml.html import HtmlElement
+    tree = parse_html(page(body=ARTICLE_BODY + "<form><label>L</label><input name=q></form>"))
+    assert {type(element) for element in tree.iter("form", "input", "label", "p")} == \
+        {HtmlElement}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import (
     examine_meta, extract_author, extract_catstags, extract_meta_json, extract_sitename,
@@ -176,20 +177,22 @@ def _byline_name(element: HtmlElement) -> str | None:
     return text
 
 
+# Only elements with these attributes can be marked (an XPath in libxml2 finds them; a
+# Python loop over every element cost ~2 ms a page).
+_WITH_MARKS = etree.XPath("//*[@class or @id or @itemprop]")
+
+
 def byline_candidates(tree: HtmlElement) -> Candidates:
     """Short texts of elements marked as bylines (``itemprop="author"``, a class or id
     with "author"/"byline"): for pages whose author is only in the visible byline."""
-    names = []
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in ("meta", "link", "script"):
-            continue
+    for element in _WITH_MARKS(tree):
         marks = " ".join(filter(None, (element.get("itemprop"), element.get("class"),
                                        element.get("id"))))
         if _BYLINE_MARK.search(marks) and not _NOT_BYLINE.search(marks):
             name = _byline_name(element)
             if name:
-                names.append(name)
-    return {"authors": names[:1]}
+                return {"authors": [name]}
+    return {"authors": []}
 
 
 # --- trafilatura ----------------------------------------------------------------------------

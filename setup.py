@@ -24,6 +24,7 @@ setup(
         "duckdb>=1.1,<3",            # newsbeam query / stats
         "protego>=0.3,<1",           # robots.txt as RFC 9309 reads it (wildcards, $, Allow)
         "warcio>=1.7.4,<2",          # WARC archives (kind: warc)
+        "zstandard>=0.18,<1",        # near-dup rows wait for their clusters compressed
     ],
     extras_require={
         "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3",   # readers the README shows

@@ -6,12 +6,18 @@
 Synthetic ~500-word documents (Zipf-distributed vocabulary; 10% are lightly edited copies
 of an earlier document). Prints, per size, wall time, docs/s and peak RSS of the NearDedup
 stage alone (FnApiRunner, one process, in its own subprocess so peaks do not mix), the time
-ratio between sizes, and signature throughput against datasketch's MinHash.
+ratio between sizes, and signature throughput against datasketch's MinHash. The documents
+are generated inside the timed pipeline (like a real source's reads): by inverse-CDF
+lookups and one byte gather per chunk, ~90 us a document (numpy's rejection-sampling
+``zipf`` took ~300 us, more than signing), so figures before that change are not
+comparable: compare with ``--baseline``, which runs both sides on the same documents.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import statistics
 import pathlib
 import resource
@@ -29,22 +35,53 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 VOCABULARY = 50_000
 CHUNK = 2_000
+ZIPF_EXPONENT = 1.2
 
 
 WORDS = [f"w{r}" for r in range(VOCABULARY + 1)]
+_WORD_BYTES = np.frombuffer("".join(w + " " for w in WORDS).encode(), dtype=np.uint8)
+_WORD_LENGTHS = np.array([len(w) + 1 for w in WORDS])  # with its trailing space
+_WORD_STARTS = np.concatenate(([0], np.cumsum(_WORD_LENGTHS)[:-1]))
+
+
+def _zipf_cdf(exponent: float, top: int) -> np.ndarray:
+    """CDF over 1..top of min(Zipf(exponent), top): numpy's ``zipf`` draws by rejection,
+    ~200 us a document, more than the stage's own work; inverse-CDF lookups draw the
+    same distribution in a tenth of that. The tail sum_{k>=top} k**-s (all of it lands on
+    ``top``) by Euler-Maclaurin, exact to double precision at this ``top``."""
+    weights = np.arange(1, top + 1, dtype=float) ** -exponent
+    weights[-1] = (top ** (1 - exponent) / (exponent - 1) + top ** -exponent / 2
+                   + exponent * top ** (-exponent - 1) / 12)
+    cdf = np.cumsum(weights)
+    return cdf / cdf[-1]
+
+
+_CDF = _zipf_cdf(ZIPF_EXPONENT, VOCABULARY)
+
+
+def _joined(ranks: np.ndarray) -> list[str]:
+    """" ".join(WORDS[r] for r in row) of every row, gathered as one byte array."""
+    lengths = _WORD_LENGTHS[ranks].ravel()
+    ends = np.cumsum(lengths)
+    offsets = np.repeat(_WORD_STARTS[ranks.ravel()] - (ends - lengths), lengths)
+    data = _WORD_BYTES[offsets + np.arange(ends[-1])].tobytes()
+    doc_ends = ends[ranks.shape[1] - 1::ranks.shape[1]].tolist()
+    return [data[start:end - 1].decode() for start, end in zip([0] + doc_ends[:-1], doc_ends)]
 
 
 def documents(chunk: int, words: int = 500) -> list[tuple[str, str]]:
     """(id, text) of one chunk, reproducible from its number."""
     rng = np.random.default_rng(chunk)
-    ranks = np.minimum(rng.zipf(1.2, size=(CHUNK, words)), VOCABULARY)
-    texts = [" ".join(map(WORDS.__getitem__, row)) for row in ranks.tolist()]
+    ranks = np.searchsorted(_CDF, rng.random((CHUNK, words)), side="right") + 1
+    texts = _joined(np.minimum(ranks, VOCABULARY))
     for i in range(0, CHUNK, 10):  # every tenth: a copy of its neighbour with 5 words changed
         tokens = texts[i + 1].split()
         for pos in rng.integers(0, words, size=5):
             tokens[pos] = f"edit{pos}"
         texts[i] = " ".join(tokens)
-    return [(f"doc{chunk:05d}-{i:04d}", t) for i, t in enumerate(texts)]
+    # ids like newsbeam's (128-bit hex of the URL): incompressible like real ones
+    return [(hashlib.sha256(f"https://bench.example/{chunk}/{i}".encode()).hexdigest()[:32], t)
+            for i, t in enumerate(texts)]
 
 
 REPEATS = 3
@@ -110,6 +147,7 @@ def stage(size: int) -> dict:
     return {"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_rss_mb": round(peak_rss_mb()),
+            "load_avg_1m": round(os.getloadavg()[0], 1),  # the machine is shared: say how busy
             "newsbeam": str(pathlib.Path(sys.modules["newsbeam"].__file__).parents[1]),
             "counters": counters}
 

@@ -5,17 +5,20 @@ GroupByKey and CoGroupByKey. Method and parameters: docs/near-duplicates.md.
 """
 from __future__ import annotations
 
-from typing import Iterator
+import pickle
+from typing import Any, Callable, Iterable, Iterator
 
 import apache_beam as beam
+import numpy as np
+import zstandard
 from apache_beam.metrics import Metrics
 
 from newsbeam.beam.dedup.components import ConnectedComponents
 from newsbeam.beam.stage import emit_in
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import (
-    Permutations, Signed, band_keys, bucket_pairs, buckets, key_partition, near_duplicate_row,
-    lsh_bands, score, sign_text)
+    Permutations, Signed, band_hashes, bucket_members, bucket_pairs, lsh_bands,
+    near_duplicate_row, rank_partition, score, sign_text)
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
@@ -45,34 +48,54 @@ class _Sign(beam.DoFn):
         yield beam.pvalue.TaggedOutput(WITH_ROW, (row, signed))
 
 
-BAND_PARTITIONS = 256    # band keys are shuffled in this many groups...
-BAND_FLUSH_ENTRIES = 50_000  # ...as lists of up to about this many (key, rank) entries
+class _Compress(beam.DoFn):
+    """(row, Signed or None) -> pickled, zstd level 1: every row of the run waits for the
+    clusters, and the in-process runner holds about four copies of a stage's input while
+    it hands it over (at 100k documents the rows took the peak from ~1.0 to 1.7 GB); news
+    text shrinks ~2.8x. Fused with the signing, so the pair itself is never encoded."""
+
+    def setup(self):
+        self.compressor = zstandard.ZstdCompressor(level=1)
+
+    def process(self, row_signed: tuple) -> Iterator[bytes]:
+        yield self.compressor.compress(pickle.dumps(row_signed, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-class _PackBandKeys(beam.DoFn):
-    """Signed -> (partition, [(band key, rank), ...]): a bundle's band keys packed by
-    partition of the key, so the shuffle moves a few lists instead of 22 elements a
-    document (per-element cost dominated the stage)."""
+PARTITIONS = 256         # each shuffle of the stage moves this many groups...
+FLUSH_ENTRIES = 50_000   # ...each a bundle's list of up to about this many entries
+FLUSH_DOCUMENTS = 50_000  # band hashes: a bundle's blobs hold up to this many documents
 
-    def __init__(self, bands: int, rows: int):
-        self.bands, self.rows = bands, rows
+
+class _Pack(beam.DoFn):
+    """element -> (partition, pickled [entry, ...]): a bundle's entries packed by
+    partition, so a shuffle moves a few blobs instead of an element per entry (per-element
+    cost dominated the stage: 22 band keys a document). ``entries(element)`` gives
+    (partition, entry).
+
+    Pickled here, once, because the in-process runner's GroupByKey decodes every value it
+    buffers: 2.2 million (band hash, rank) tuples held as Python objects were most of the
+    stage's peak memory at 100k documents, and their decode and re-encode a third of its
+    time. A blob stays one bytes object until the consumer unpickles its partition.
+    """
+
+    def __init__(self, entries: Callable[[Any], Iterable[tuple[int, Any]]]):
+        self.entries = entries
 
     def start_bundle(self):
         self.packed: dict[tuple, list] = {}  # (window, partition) -> entries
         self.count = 0
 
-    def process(self, signed: Signed, window=beam.DoFn.WindowParam) -> Iterator[tuple]:
-        for key in band_keys(signed.values, self.bands, self.rows):
-            self.packed.setdefault((window, key_partition(key, BAND_PARTITIONS)), []).append(
-                (key, signed.rank))
-        self.count += self.bands
-        if self.count >= BAND_FLUSH_ENTRIES:  # bounded memory for large bundles
+    def process(self, element, window=beam.DoFn.WindowParam) -> Iterator[tuple]:
+        for partition, entry in self.entries(element):
+            self.packed.setdefault((window, partition), []).append(entry)
+            self.count += 1
+        if self.count >= FLUSH_ENTRIES:  # bounded memory for large bundles
             for (_, partition), entries in self._take(lambda w: w == window):
-                yield partition, entries
+                yield partition, _packed(entries)
 
     def finish_bundle(self) -> Iterator:
         for (window, partition), entries in self._take(lambda w: True):
-            yield emit_in(window, (partition, entries))
+            yield emit_in(window, (partition, _packed(entries)))
 
     def _take(self, in_window) -> list[tuple]:
         taken = [item for item in self.packed.items() if in_window(item[0][0])]
@@ -82,8 +105,87 @@ class _PackBandKeys(beam.DoFn):
         return taken
 
 
+def _packed(entries) -> bytes:
+    """Entries as one blob, zstd level 1: at a few hundred MB/s on blobs this size it
+    costs little, and the runner holds ~3 copies of a shuffle while it hands it over."""
+    return zstandard.compress(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpacked_blob(blob: bytes):
+    return pickle.loads(zstandard.decompress(blob))
+
+
+def _unpacked(grouped: Iterable[bytes]) -> Iterator:
+    """The entries of a partition's packed blobs."""
+    return (entry for packed in grouped for entry in _unpacked_blob(packed))
+
+
+class _PackBands(beam.DoFn):
+    """Signed -> (partition, pickled (band hashes, their ranks)): a bundle's band hashes
+    gathered in numpy and split by partition at once, with no Python work per band."""
+
+    def __init__(self, bands: int, rows: int):
+        self.bands, self.rows = bands, rows
+
+    def start_bundle(self):
+        self.pending: dict = {}  # window -> ([band hashes of a document], [its rank])
+
+    def process(self, signed: Signed, window=beam.DoFn.WindowParam) -> Iterator[tuple]:
+        hashes, ranks = self.pending.setdefault(window, ([], []))
+        hashes.append(band_hashes(signed.values, self.bands, self.rows))
+        ranks.append(signed.rank)
+        # Bounded memory for large bundles; blobs stay large (~200 KB a partition) so that
+        # malloc maps them apart and returns their memory once they are consumed.
+        if len(ranks) >= FLUSH_DOCUMENTS:
+            yield from self._blobs(window)
+
+    def finish_bundle(self) -> Iterator:
+        for window in list(self.pending):
+            for blob in self._blobs(window):
+                yield emit_in(window, blob)
+
+    def _blobs(self, window) -> Iterator[tuple]:
+        hashes, ranks = self.pending.pop(window)
+        flat = np.concatenate(hashes)  # document-major: entry i is ranks[i // bands]'s
+        parts = flat % np.uint64(PARTITIONS)  # key_partition, for every entry at once
+        order = np.argsort(parts, kind="stable")
+        bounds = np.searchsorted(parts[order], np.arange(PARTITIONS + 1)).tolist()
+        for partition in range(PARTITIONS):
+            taken = order[bounds[partition]:bounds[partition + 1]]
+            if len(taken):
+                yield partition, _packed((flat[taken], [ranks[i] for i in
+                                                        (taken // self.bands).tolist()]))
+
+
+def _band_members(blobs: Iterable[bytes]) -> Iterator[list[tuple]]:
+    """A partition's packed band hashes -> the members of each of its shared buckets."""
+    keys, ranks = [], []
+    for blob in blobs:
+        blob_keys, blob_ranks = _unpacked_blob(blob)
+        keys.append(blob_keys)
+        ranks.extend(blob_ranks)
+    return bucket_members(np.concatenate(keys), ranks)
+
+
+def _signed_entry(signed: Signed) -> Iterator[tuple]:
+    """Signed -> (its rank's partition, its fields): what the pairs' join looks up."""
+    yield rank_partition(signed.rank, PARTITIONS), (signed.rank, signed.size, signed.signature)
+
+
+def _pair_entries(pair: tuple) -> Iterator[tuple]:
+    """A candidate pair, to the partition of each member: (pair, which member)."""
+    for end in (0, 1):
+        yield rank_partition(pair[end], PARTITIONS), (pair, end)
+
+
+def _pair_member_entry(pair_member: tuple) -> Iterator[tuple]:
+    """(pair, a member's Signed) -> the partition of the pair, where its two members meet."""
+    yield rank_partition(pair_member[0][0], PARTITIONS), pair_member
+
+
 class _BucketPairs(beam.DoFn):
-    """One partition of band keys -> candidate pairs of each bucket (smaller rank first)."""
+    """One partition of band hashes -> candidate pairs of its buckets (smaller rank first),
+    each once however many of the partition's buckets hold it."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -91,36 +193,35 @@ class _BucketPairs(beam.DoFn):
         self.oversized = Metrics.counter("neardup", "oversized_buckets")
 
     def process(self, keyed: tuple) -> Iterator[tuple]:
-        for members in buckets(entry for packed in keyed[1] for entry in packed):
+        pairs = set()
+        for members in _band_members(keyed[1]):
             if len(members) > self.params.max_bucket_size:
                 self.oversized.inc()
-            for pair in bucket_pairs(members, self.params.max_bucket_size,
-                                     self.params.bucket_neighbours):
-                self.candidates.inc()
-                yield pair
+            found = list(bucket_pairs(members, self.params.max_bucket_size,
+                                      self.params.bucket_neighbours))
+            self.candidates.inc(len(found))
+            pairs.update(found)
+        yield from sorted(pairs)
 
 
-def _pair_ends(pair: tuple) -> Iterator[tuple]:
-    """A candidate pair, keyed by each of its two members."""
-    yield pair[0], pair
-    yield pair[1], pair
-
-
-def _signed_to_pairs(keyed: tuple) -> Iterator[tuple]:
-    """A member's Signed grouped with its candidate pairs -> (pair, Signed), once per pair
-    (a pair found in several buckets is verified once)."""
+def _members_to_pairs(keyed: tuple) -> Iterator[tuple]:
+    """A partition's Signed and the pair members that fall in it -> (pair, member Signed),
+    once per pair and member (a pair found in several buckets is verified once)."""
     _, grouped = keyed
-    for signed in grouped["signed"]:
-        for pair in sorted(set(grouped["pairs"])):
-            yield pair, signed
+    signed = {fields[0]: fields for fields in _unpacked(grouped["signed"])}
+    for pair, end in sorted(set(_unpacked(grouped["pairs"]))):
+        fields = signed.get(pair[end])
+        if fields is not None:
+            yield pair, Signed(*fields)
 
 
 CLUSTERED = "clustered"
 
 
 class _Verify(beam.DoFn):
-    """(pair, its members' Signed) -> verified edges (first, second), and to ``clustered``
-    (rank, Signed) of both members, for the join of clusters with their canonical."""
+    """One partition of (pair, member Signed) -> verified edges (first, second), and to
+    ``clustered`` (rank, Signed) of both members, for the join of clusters with their
+    canonical."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -128,16 +229,18 @@ class _Verify(beam.DoFn):
         self.rejected = Metrics.counter("neardup", "rejected_pairs")
 
     def process(self, keyed: tuple) -> Iterator:
-        (first_rank, second_rank), members = keyed
-        by_rank = {signed.rank: signed for signed in members}
-        first, second = by_rank[first_rank], by_rank[second_rank]
-        if score(first, second, self.params) is None:
-            self.rejected.inc()
-            return
-        self.verified.inc()
-        yield first_rank, second_rank
-        for signed in (first, second):
-            yield beam.pvalue.TaggedOutput(CLUSTERED, (signed.rank, signed))
+        members: dict[tuple, dict] = {}
+        for pair, signed in _unpacked(keyed[1]):
+            members.setdefault(pair, {})[signed.rank] = signed
+        for (first_rank, second_rank), by_rank in sorted(members.items()):
+            first, second = by_rank[first_rank], by_rank[second_rank]
+            if score(first, second, self.params) is None:
+                self.rejected.inc()
+                continue
+            self.verified.inc()
+            yield first_rank, second_rank
+            for signed in (first, second):
+                yield beam.pvalue.TaggedOutput(CLUSTERED, (signed.rank, signed))
 
 
 def _members_by_root(labelled: tuple) -> Iterator[tuple]:
@@ -159,9 +262,9 @@ KEPT_SIGNED = "kept_signed"
 
 
 class _Fold(beam.DoFn):
-    """(row, its Signed) -> the article (kept) or a ``near`` duplicate row of its canonical,
-    looked up in ``roots`` ({member article id: canonical's Signed}, a side input: folded
-    copies are few, so the rows themselves are never shuffled).
+    """(row, its Signed), compressed -> the article (kept) or a ``near`` duplicate row of
+    its canonical, looked up in ``roots`` ({member article id: canonical's Signed}, a side
+    input: folded copies are few, so the rows themselves are never shuffled).
 
     A kept article also goes to ``kept_signed`` with its Signed (None for a short text):
     what the cross-run index persists.
@@ -171,8 +274,11 @@ class _Fold(beam.DoFn):
         self.params = params
         self.folded = Metrics.counter("neardup", "near_duplicates")
 
-    def process(self, row_signed: tuple, roots: dict) -> Iterator:
-        row, own = row_signed
+    def setup(self):
+        self.decompressor = zstandard.ZstdDecompressor()
+
+    def process(self, waiting: bytes, roots: dict) -> Iterator:
+        row, own = pickle.loads(self.decompressor.decompress(waiting))
         root = roots.get(row["article_id"])
         if root is None:
             yield row
@@ -204,16 +310,18 @@ class NearDedup(beam.PTransform):
         every = (signed.signed, earlier) | "WithEarlierRuns" >> beam.Flatten()
         pairs = (
             every
-            | "BandKeys" >> beam.ParDo(_PackBandKeys(bands, rows))
+            | "BandKeys" >> beam.ParDo(_PackBands(bands, rows))
             | "Buckets" >> beam.GroupByKey()
             | "Candidates" >> beam.ParDo(_BucketPairs(self.params)))
-        # Every Signed is shuffled once to meet its pairs: the members of a pair meet there.
+        # Every Signed is shuffled once, packed, to meet the pairs it is a member of; the
+        # two members of a pair then meet in the pair's partition.
         verified = (
-            {"pairs": pairs | "PairEnds" >> beam.FlatMap(_pair_ends),
-             "signed": every | "ByRank" >> beam.Map(lambda s: (s.rank, s))}
+            {"pairs": pairs | "PairEnds" >> beam.ParDo(_Pack(_pair_entries)),
+             "signed": every | "ByRank" >> beam.ParDo(_Pack(_signed_entry))}
             | "JoinPairs" >> beam.CoGroupByKey()
-            | "SignedToPairs" >> beam.FlatMap(_signed_to_pairs)
-            | "ByPair" >> beam.GroupByKey()
+            | "MembersToPairs" >> beam.FlatMap(_members_to_pairs)
+            | "ByPair" >> beam.ParDo(_Pack(_pair_member_entry))
+            | "GroupPairs" >> beam.GroupByKey()
             | "Verify" >> beam.ParDo(_Verify(self.params)).with_outputs(CLUSTERED, main="edges"))
         members = (verified.edges
                    | "Components" >> ConnectedComponents()
@@ -221,8 +329,9 @@ class NearDedup(beam.PTransform):
         roots = ({"members": members, "signed": verified[CLUSTERED]}
                  | "JoinRoot" >> beam.CoGroupByKey()
                  | "RootPerMember" >> beam.FlatMap(_root_per_member))
-        folded = signed[WITH_ROW] | "Fold" >> beam.ParDo(
-            _Fold(self.params), roots=beam.pvalue.AsDict(roots)).with_outputs(
-                "duplicates", KEPT_SIGNED, main="articles")
+        folded = (signed[WITH_ROW]
+                  | "Compress" >> beam.ParDo(_Compress())
+                  | "Fold" >> beam.ParDo(_Fold(self.params), roots=beam.pvalue.AsDict(
+                      roots)).with_outputs("duplicates", KEPT_SIGNED, main="articles"))
         return {"articles": folded.articles, "duplicates": folded.duplicates,
                 KEPT_SIGNED: folded[KEPT_SIGNED]}

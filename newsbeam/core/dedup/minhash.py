@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import re
 import string
 import unicodedata
-from typing import Iterable, Iterator
+import zlib
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -41,6 +41,7 @@ _ASCII_TO_SPACE = bytes.maketrans(
 # Punctuation NFKC leaves non-ASCII, which re-typeset copies swap for ASCII.
 _UNICODE_APOSTROPHES = re.compile("[‘’ʼ]")
 _UNICODE_PUNCTUATION = re.compile("[‚‛“”„‟–—―…«»‹›•·¡¿]")
+_SPACES = re.compile(b"  +")
 _BASE = 0x100000001B3                          # FNV prime: odd, so invertible mod 2**64
 _AVALANCHE = np.uint64(0xFF51AFD7ED558CCD)     # MurmurHash3 finalizer constant
 
@@ -68,10 +69,14 @@ def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
 def normalized_bytes(text: str) -> bytes:
     """UTF-8 of ``text`` NFKC-normalized and casefolded, its words separated by single
     spaces (punctuation and whitespace), apostrophes removed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if not text.isascii():
-        text = _UNICODE_PUNCTUATION.sub(" ", _UNICODE_APOSTROPHES.sub("", text))
-    return b" ".join(text.encode("utf-8").translate(_ASCII_TO_SPACE, b"'").split())
+    if text.isascii():  # NFKC leaves ASCII as it is, and casefolds it like bytes.lower
+        data = text.encode("ascii").lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        data = _UNICODE_PUNCTUATION.sub(" ", _UNICODE_APOSTROPHES.sub("", text)).encode("utf-8")
+    # Every ASCII whitespace byte is a space now: squeezing runs of spaces is what
+    # b" ".join(data.split()) did, without a bytes object per word.
+    return _SPACES.sub(b" ", data.translate(_ASCII_TO_SPACE, b"'")).strip(b" ")
 
 
 def _avalanche(values: np.ndarray) -> np.ndarray:
@@ -190,25 +195,64 @@ def optimal_param(threshold: float, num_perm: int, false_positive_weight: float 
     return int(pairs[best, 0]), int(pairs[best, 1])
 
 
+@functools.lru_cache(maxsize=None)
+def _band_multipliers(rows: int) -> np.ndarray:
+    """Odd 64-bit multipliers: one per row of a band, the last for the band's number."""
+    rng = np.random.Generator(np.random.PCG64(0x5EED))
+    return rng.integers(0, 2 ** 63, size=rows + 1, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+
+
+def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 per band of a signature, all bands in a few numpy passes.
+
+    A band's hash is the avalanche of sum(row * multiplier) + band * multiplier: equal
+    rows in band i give equal hash i, any difference changes all 64 bits, and the same
+    rows at another band hash apart. (A chance collision only adds a candidate pair,
+    which verification judges like any other.)
+    """
+    multipliers = _band_multipliers(rows)
+    values = sig[:bands * rows].astype(np.uint64).reshape(bands, rows)
+    values *= multipliers[:rows]
+    mixed = values.sum(axis=1, dtype=np.uint64)
+    mixed += np.arange(bands, dtype=np.uint64) * multipliers[rows]
+    return _avalanche(mixed)
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
-    """One key per band: the band number and a digest of its rows (equal rows, equal key)."""
-    return [band.to_bytes(2, "big") + hashlib.blake2b(
-        sig[band * rows:(band + 1) * rows].tobytes(), digest_size=8).digest()
-            for band in range(bands)]
+    """One key per band: 8 bytes of its ``band_hashes`` value (equal rows, equal key)."""
+    return [key.to_bytes(8, "big") for key in band_hashes(sig, bands, rows).tolist()]
 
 
-def key_partition(key: bytes, partitions: int) -> int:
-    """Which of ``partitions`` groups a band key is shuffled in (its digest is uniform)."""
-    return int.from_bytes(key[-4:], "big") % partitions
+def key_partition(key: bytes | int, partitions: int) -> int:
+    """Which of ``partitions`` groups a band key is shuffled in (its bits are uniform)."""
+    return (key if isinstance(key, int) else int.from_bytes(key, "big")) % partitions
 
 
-def buckets(entries: Iterable[tuple[bytes, tuple]]) -> Iterator[list[tuple]]:
+def rank_partition(rank: tuple, partitions: int) -> int:
+    """Which of ``partitions`` groups an article's signature and pairs are joined in: from
+    its article id, so it is the same on every worker and in every run."""
+    return zlib.crc32(article_id_of(rank).encode("utf-8")) % partitions
+
+
+def bucket_members(keys: np.ndarray, ranks: Sequence[tuple]) -> Iterator[list[tuple]]:
+    """Band keys and the rank of each (parallel) -> each bucket of two or more members,
+    its ranks sorted, buckets in key order. Sorted in numpy: only members of shared
+    buckets (a few percent of entries) cost Python work."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    sizes = np.diff(np.append(starts, len(ordered)))
+    shared = sizes > 1
+    for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
+        yield sorted(ranks[i] for i in order[start:start + size].tolist())
+
+
+def buckets(entries: Iterable[tuple[int | bytes, tuple]]) -> Iterator[list[tuple]]:
     """(band key, rank) entries -> each bucket of two or more members, its ranks sorted."""
-    members: dict[bytes, list[tuple]] = {}
-    for key, rank in entries:
-        members.setdefault(key, []).append(rank)
-    for key in sorted(k for k, ranks in members.items() if len(ranks) > 1):
-        yield sorted(members[key])
+    entries = list(entries)
+    keys = np.array([key if isinstance(key, int) else int.from_bytes(key, "big")
+                     for key, _ in entries], dtype=np.uint64)
+    return bucket_members(keys, [rank for _, rank in entries])
 
 
 # --- verification and clusters ---------------------------------------------------------
@@ -270,6 +314,9 @@ class Signed:
     rank: tuple         # rank.rank(...) of the article: orders it in its cluster
     size: int           # distinct shingles, for the containment estimate
     signature: bytes    # uint32 values, one per permutation
+
+    def __reduce__(self):  # pickles as its three fields: a third of the dataclass default
+        return Signed, (self.rank, self.size, self.signature)
 
     @property
     def article_id(self) -> str:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from newsbeam.records.schema import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
 from newsbeam.store import faults, fs, layout, log
-from newsbeam.store.lock import acquire
+from newsbeam.store.lock import Locked, acquire
 from newsbeam.store.parquet import read_table, write_table
 from newsbeam.store.recover import recover
 
@@ -96,63 +96,80 @@ def _chunks(table: pa.Table, target_bytes: int) -> list[pa.Table]:
 def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
             grace_seconds: float = DEFAULT_GRACE_SECONDS, retention_days: float | None = None,
             now: datetime | None = None) -> Compaction:
-    """Compact ``output`` (holding its lock for the whole time)."""
+    """Compact ``output``: one commit under its lock; the files it replaced are deleted
+    ``grace_seconds`` later, under the lock again (scheduled runs go on meanwhile; if one
+    holds the output then, a later writer's recovery deletes them)."""
     now = now or datetime.now(timezone.utc)
     commit_id = f"compact-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     done = Compaction(commit_id)
     with acquire(output, "newsbeam compact"):
-        recover(output, grace_seconds)
-        live = log.live_files(output)
-        adds, removes = [], []
-
-        def stage(table_name: str, final_dir: str, table: pa.Table):
-            for part in _chunks(table, target_bytes):
-                name = f"{commit_id}-{uuid.uuid4().hex[:12]}.parquet"
-                staged = fs.join(layout.staging_dir(output, commit_id), table_name, name)
-                rows = write_table(staged, part)
-                adds.append(log.FileEntry(table_name, layout.relative(output, fs.join(final_dir, name)),
-                                          layout.relative(output, staged), rows))
-                done.files_after[table_name] = done.files_after.get(table_name, 0) + 1
-
-        for name, schema in DATASETS.items():
-            by_day = defaultdict(list)
-            for path in live.get(name, []):
-                by_day[path.rsplit("/", 2)[1]].append(path)
-            for day, paths in sorted(by_day.items()):
-                if len(paths) < 2:
-                    continue
-                table = _read_all(paths, schema)
-                table = table.sort_by([(k, "ascending") for k in SORT_KEYS[name]])
-                stage(name, layout.partition_dir(output, name, day), table)
-                removes += [log.FileEntry(name, layout.relative(output, p)) for p in paths]
-                done.files_before[name] = done.files_before.get(name, 0) + len(paths)
-                done.rows[name] = done.rows.get(name, 0) + table.num_rows
-        for name, schema in STATE_TABLES.items():
-            paths = live.get(name, [])
-            if not paths or (len(paths) < 2 and retention_days is None):
-                continue
-            table, expired = fold_state(_read_all(paths, schema), name, retention_days, now)
-            stage(name, layout.state_dir(output, name), table)
-            removes += [log.FileEntry(name, layout.relative(output, p)) for p in paths]
-            done.files_before[name] = len(paths)
-            done.rows[name], done.expired[name] = table.num_rows, expired
-        if not removes:  # no files to rewrite; the log may still have records to fold
-            fs.delete_tree(layout.staging_dir(output, commit_id))
+        committed = _commit(output, done, target_bytes, grace_seconds, retention_days, now)
+    if not committed:
+        return done
+    time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
+    try:
+        with acquire(output, "newsbeam compact"):
+            recover(output, grace_seconds)  # deletes what this compaction replaced
+            # Runs read the whole log: fold every finished record into one file (store.log).
             log.checkpoint(output, commit_id)
-            return done
-        written = {n: sum(a.rows for a in adds if a.table == n) for n in DATASETS}
-        for name in DATASETS:  # never commit a compaction that lost or invented a row
-            if written[name] != done.rows.get(name, 0):
-                raise CompactionError(f"{name}: {done.rows.get(name, 0)} rows read but "
-                                      f"{written[name]} written; nothing committed")
-        record = log.CommitRecord(commit_id, "compact", commit_id, log.now_iso(),
-                                  tuple(adds), tuple(removes))
-        log.write_record(output, record)
-        faults.reached("compact_written")
-        log.apply(output, record)
-        fs.delete_tree(layout.staging_dir(output, commit_id))
-        time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
-        log.vacuum(output, record)
-        # Runs read the whole log: fold every finished record into one file (store.log).
-        log.checkpoint(output, commit_id)
+    except Locked:
+        pass  # a run holds the output: a later writer's recovery deletes them
     return done
+
+
+def _commit(output: str, done: Compaction, target_bytes: int, grace_seconds: float,
+            retention_days: float | None, now: datetime) -> bool:
+    """Stage, check and commit one compaction of ``output`` (its lock held); False when
+    there was nothing to rewrite."""
+    commit_id = done.commit_id
+    recover(output, grace_seconds)
+    live = log.live_files(output)
+    adds, removes = [], []
+
+    def stage(table_name: str, final_dir: str, table: pa.Table):
+        for part in _chunks(table, target_bytes):
+            name = f"{commit_id}-{uuid.uuid4().hex[:12]}.parquet"
+            staged = fs.join(layout.staging_dir(output, commit_id), table_name, name)
+            rows = write_table(staged, part)
+            adds.append(log.FileEntry(table_name, layout.relative(output, fs.join(final_dir, name)),
+                                      layout.relative(output, staged), rows))
+            done.files_after[table_name] = done.files_after.get(table_name, 0) + 1
+
+    for name, schema in DATASETS.items():
+        by_day = defaultdict(list)
+        for path in live.get(name, []):
+            by_day[path.rsplit("/", 2)[1]].append(path)
+        for day, paths in sorted(by_day.items()):
+            if len(paths) < 2:
+                continue
+            table = _read_all(paths, schema)
+            table = table.sort_by([(k, "ascending") for k in SORT_KEYS[name]])
+            stage(name, layout.partition_dir(output, name, day), table)
+            removes += [log.FileEntry(name, layout.relative(output, p)) for p in paths]
+            done.files_before[name] = done.files_before.get(name, 0) + len(paths)
+            done.rows[name] = done.rows.get(name, 0) + table.num_rows
+    for name, schema in STATE_TABLES.items():
+        paths = live.get(name, [])
+        if not paths or (len(paths) < 2 and retention_days is None):
+            continue
+        table, expired = fold_state(_read_all(paths, schema), name, retention_days, now)
+        stage(name, layout.state_dir(output, name), table)
+        removes += [log.FileEntry(name, layout.relative(output, p)) for p in paths]
+        done.files_before[name] = len(paths)
+        done.rows[name], done.expired[name] = table.num_rows, expired
+    if not removes:  # no files to rewrite; the log may still have records to fold
+        fs.delete_tree(layout.staging_dir(output, commit_id))
+        log.checkpoint(output, commit_id)
+        return False
+    written = {n: sum(a.rows for a in adds if a.table == n) for n in DATASETS}
+    for name in DATASETS:  # never commit a compaction that lost or invented a row
+        if written[name] != done.rows.get(name, 0):
+            raise CompactionError(f"{name}: {done.rows.get(name, 0)} rows read but "
+                                  f"{written[name]} written; nothing committed")
+    record = log.CommitRecord(commit_id, "compact", commit_id, log.now_iso(),
+                              tuple(adds), tuple(removes))
+    log.write_record(output, record)
+    faults.reached("compact_written")
+    log.apply(output, record)
+    fs.delete_tree(layout.staging_dir(output, commit_id))
+    return True

@@ -13,6 +13,7 @@ import pytest
 from newsbeam.records.schema import FILES, SCHEMA_VERSION, SEEN, STATE_TABLES
 from newsbeam.store import commit, fs, layout, log
 from newsbeam.store.compact import CompactionError, compact
+from newsbeam.store.lock import acquire
 from newsbeam.store.parquet import write_parquet
 from newsbeam.store.recover import recover
 from tests.helpers.store import committed_run, run_files
@@ -46,21 +47,42 @@ def test_target_size_splits_a_large_day(tmp_path):
     assert len(files) > 1 and sum(pq.ParquetFile(p).metadata.num_rows for p in files) == 2000
 
 
-def test_a_reader_of_the_old_snapshot_can_still_read_during_the_grace_period(tmp_path):
-    output = str(tmp_path / "out")
-    for run in ("r1", "r2"):
-        committed_run(output, run)
-    snapshot = log.live_files(output)["rejects"]
-    worker = threading.Thread(target=compact, args=(output,), kwargs={"grace_seconds": 1.5})
+def compacting_in_background(output: str, grace_seconds: float) -> threading.Thread:
+    """A compaction started in a thread, returned once it has committed (in its grace)."""
+    worker = threading.Thread(target=compact, args=(output,),
+                              kwargs={"grace_seconds": grace_seconds})
     worker.start()
     deadline = time.monotonic() + 60  # a compaction that never commits fails, not hangs
     while not any(r.kind == "compact" and r.commit_id in s.applied
                   for s in [log.read_log(output)] for r in s.records):
         assert time.monotonic() < deadline, "the compaction never committed"
+    return worker
+
+
+def test_a_reader_of_the_old_snapshot_can_still_read_during_the_grace_period(tmp_path):
+    output = str(tmp_path / "out")
+    for run in ("r1", "r2"):
+        committed_run(output, run)
+    snapshot = log.live_files(output)["rejects"]
+    worker = compacting_in_background(output, grace_seconds=1.5)
     assert len(rows_of(snapshot)) == 12  # the old files are still there to read
     assert len(rows_of(log.live_files(output)["rejects"])) == 12  # and so is the new one
     worker.join()
     assert not any(fs.exists(p) for p in snapshot)  # gone once the grace is over
+
+
+def test_runs_are_not_locked_out_during_the_grace(tmp_path):
+    output = str(tmp_path / "out")
+    for run in ("r1", "r2"):
+        committed_run(output, run)
+    snapshot = log.live_files(output)["rejects"]
+    worker = compacting_in_background(output, grace_seconds=1.0)
+    with acquire(output, "a scheduled run"):  # no exit 75 while the compaction waits
+        worker.join()  # its grace ends while the run holds the output: it deletes nothing
+        assert all(fs.exists(p) for p in snapshot)
+    recover(output, grace_seconds=1.0)  # the next writer's recovery deletes them
+    assert not any(fs.exists(p) for p in snapshot)
+    assert len(rows_of(log.live_files(output)["rejects"])) == 12
 
 
 def test_a_compaction_killed_after_its_record_is_finished_by_recovery(tmp_path, monkeypatch):

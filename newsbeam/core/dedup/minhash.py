@@ -223,11 +223,6 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
     return [key.to_bytes(8, "big") for key in band_hashes(sig, bands, rows).tolist()]
 
 
-def key_partition(key: bytes | int, partitions: int) -> int:
-    """Which of ``partitions`` groups a band key is shuffled in (its bits are uniform)."""
-    return (key if isinstance(key, int) else int.from_bytes(key, "big")) % partitions
-
-
 def rank_partition(rank: tuple, partitions: int) -> int:
     """Which of ``partitions`` groups an article's signature and pairs are joined in: from
     its article id, so it is the same on every worker and in every run."""
@@ -245,14 +240,6 @@ def bucket_members(keys: np.ndarray, ranks: Sequence[tuple]) -> Iterator[list[tu
     shared = sizes > 1
     for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
         yield sorted(ranks[i] for i in order[start:start + size].tolist())
-
-
-def buckets(entries: Iterable[tuple[int | bytes, tuple]]) -> Iterator[list[tuple]]:
-    """(band key, rank) entries -> each bucket of two or more members, its ranks sorted."""
-    entries = list(entries)
-    keys = np.array([key if isinstance(key, int) else int.from_bytes(key, "big")
-                     for key, _ in entries], dtype=np.uint64)
-    return bucket_members(keys, [rank for _, rank in entries])
 
 
 # --- verification and clusters ---------------------------------------------------------

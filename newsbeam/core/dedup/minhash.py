@@ -19,7 +19,7 @@ import re
 import string
 import unicodedata
 import zlib
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 

@@ -25,7 +25,7 @@ from newsbeam.beam.state import ReadState, SkipKnown
 from newsbeam.config import FeedSource, FetchSettings, SitemapSource, SourceConfig, UrlsSource
 from newsbeam.core.fetch.discovery import Discovery, ListingInput, discover, with_validators
 from newsbeam.core.fetch.fetcher import Fetcher
-from newsbeam.core.fetch.outcome import Outcome, attempt, host_of, settle, with_failed_children
+from newsbeam.core.fetch.outcome import attempt, host_of, settle, with_failed_children
 from newsbeam.core.fetch.pages import PageInput, fetch_page, parse_url_list
 from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.records.run import RunContext

@@ -21,7 +21,6 @@ from newsbeam.beam.warc import WARC, ReadArchives
 from newsbeam.config import LIVE_SOURCES, Config, FilesSource, WarcSource
 from newsbeam.core.files import FileInput, LoadedFile, load, to_raw_document
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import FILES
 from newsbeam.store import fs
 
 SOURCES = "sources"  # metrics namespace

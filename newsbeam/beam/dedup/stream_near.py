@@ -20,7 +20,7 @@ from apache_beam.pvalue import AsList
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindows
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import Timestamp
 
 from newsbeam.beam.dedup.near import KEPT_SIGNED, WITH_ROW, _Sign
 from newsbeam.config import NearDedupConfig

@@ -2,6 +2,7 @@
 state folded with retention."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,7 @@ import pytest
 from newsbeam.records.schema import FILES, SCHEMA_VERSION, SEEN, STATE_TABLES
 from newsbeam.store import commit, fs, layout, log
 from newsbeam.store.compact import CompactionError, compact
-from newsbeam.store.lock import acquire
+from newsbeam.store.lock import Locked, acquire
 from newsbeam.store.parquet import write_parquet
 from newsbeam.store.recover import recover
 from tests.helpers.store import committed_run, run_files
@@ -76,11 +77,20 @@ def test_runs_are_not_locked_out_during_the_grace(tmp_path):
     for run in ("r1", "r2"):
         committed_run(output, run)
     snapshot = log.live_files(output)["rejects"]
-    worker = compacting_in_background(output, grace_seconds=1.0)
-    with acquire(output, "a scheduled run"):  # no exit 75 while the compaction waits
+    worker = compacting_in_background(output, grace_seconds=3.0)
+    with contextlib.ExitStack() as held:
+        # Applied, the compaction releases the output at once: a run gets it in its grace.
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                held.enter_context(acquire(output, "a scheduled run"))
+                break
+            except Locked:
+                assert time.monotonic() < deadline, "a run was locked out during the grace"
+                time.sleep(0.02)
         worker.join()  # its grace ends while the run holds the output: it deletes nothing
         assert all(fs.exists(p) for p in snapshot)
-    recover(output, grace_seconds=1.0)  # the next writer's recovery deletes them
+    recover(output, grace_seconds=3.0)  # the next writer's recovery deletes them
     assert not any(fs.exists(p) for p in snapshot)
     assert len(rows_of(log.live_files(output)["rejects"])) == 12
 

@@ -156,10 +156,11 @@ def normalize_field(field: str, value: Any, base_url: str | None = None) -> Any:
 Candidates = dict[str, list[Any]]
 
 
-def first_usable(sources: list[Candidates], base_url: str | None) -> dict[str, Any]:
+def first_usable(sources: list[Candidates], base_url: str | None,
+                 fields: tuple[str, ...] = METADATA_FIELDS) -> dict[str, Any]:
     """Per field, the first candidate (sources in precedence order) that normalizes."""
     picked: dict[str, Any] = {}
-    for field in METADATA_FIELDS:
+    for field in fields:
         candidates = (c for source in sources for c in source.get(field, []))
         values = (normalize_field(field, c, base_url) for c in candidates)
         picked[field] = next((v for v in values if v), [] if field in _LIST_FIELDS else None)

@@ -150,7 +150,7 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     """The article in an HTML page: body text (trafilatura) and metadata (see module doc)."""
     tree = parse_html(html, charset)
     page_metadata = [jsonld_candidates(tree), meta_candidates(tree)]
-    site_name = first_usable(page_metadata, url)["site_name"]
+    site_name = first_usable(page_metadata, url, ("site_name",))["site_name"]
     page_metadata = [_not_by_the_site(source, site_name) for source in page_metadata]
     stated = {field: [value] for field, value in (hints or {}).items()
               if field in _HINTS_BEFORE_HEURISTICS}
@@ -166,7 +166,8 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     metadata = first_usable([*page_metadata, stated, heuristics], url)
     for last_resort in (rel_author_candidates, byline_candidates):  # walks: only if needed
         if not metadata["authors"]:
-            metadata["authors"] = first_usable([last_resort(tree)], url)["authors"]
+            found = first_usable([last_resort(tree)], url, ("authors",))
+            metadata["authors"] = found["authors"]
     if metadata["title"]:
         title = strip_site_suffix(metadata["title"], metadata["site_name"])
         title = strip_site_segments(title, host_names(url or metadata["page_url"]))

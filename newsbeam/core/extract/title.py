@@ -11,8 +11,9 @@ from lxml.html import HtmlElement
 from newsbeam.core.extract.fields import clean_inline, names_site
 
 # What separates a headline from what a site adds before or after it in a title.
-_SEPARATOR = re.compile(r"^\s*[-|:–—·»›/~•]")
-_SEPARATOR_CHARS = " \t\n\xa0-|:–—·»›/~•"
+_SEPARATORS = "-|:–—·»›/~•"
+_SEPARATOR = re.compile(r"^\s*[" + re.escape(_SEPARATORS) + "]")
+_SEPARATOR_CHARS = " \t\n\xa0" + _SEPARATORS
 _MIN_HEADLINE_WORDS = 2  # one-word <h1>s are mostly logos and section names
 
 

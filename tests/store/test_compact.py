@@ -48,6 +48,14 @@ def test_target_size_splits_a_large_day(tmp_path):
     assert len(files) > 1 and sum(pq.ParquetFile(p).metadata.num_rows for p in files) == 2000
 
 
+def two_committed_runs(tmp_path) -> str:
+    """An output holding two committed runs (two small files a day to compact)."""
+    output = str(tmp_path / "out")
+    for run in ("r1", "r2"):
+        committed_run(output, run)
+    return output
+
+
 def compacting_in_background(output: str, grace_seconds: float) -> threading.Thread:
     """A compaction started in a thread, returned once it has committed (in its grace)."""
     worker = threading.Thread(target=compact, args=(output,),
@@ -61,9 +69,7 @@ def compacting_in_background(output: str, grace_seconds: float) -> threading.Thr
 
 
 def test_a_reader_of_the_old_snapshot_can_still_read_during_the_grace_period(tmp_path):
-    output = str(tmp_path / "out")
-    for run in ("r1", "r2"):
-        committed_run(output, run)
+    output = two_committed_runs(tmp_path)
     snapshot = log.live_files(output)["rejects"]
     worker = compacting_in_background(output, grace_seconds=1.5)
     assert len(rows_of(snapshot)) == 12  # the old files are still there to read
@@ -73,9 +79,7 @@ def test_a_reader_of_the_old_snapshot_can_still_read_during_the_grace_period(tmp
 
 
 def test_runs_are_not_locked_out_during_the_grace(tmp_path):
-    output = str(tmp_path / "out")
-    for run in ("r1", "r2"):
-        committed_run(output, run)
+    output = two_committed_runs(tmp_path)
     snapshot = log.live_files(output)["rejects"]
     worker = compacting_in_background(output, grace_seconds=3.0)
     with contextlib.ExitStack() as held:
@@ -96,9 +100,7 @@ def test_runs_are_not_locked_out_during_the_grace(tmp_path):
 
 
 def test_a_compaction_killed_after_its_record_is_finished_by_recovery(tmp_path, monkeypatch):
-    output = str(tmp_path / "out")
-    for run in ("r1", "r2"):
-        committed_run(output, run)
+    output = two_committed_runs(tmp_path)
     monkeypatch.setenv("NEWSBEAM_FAULT_AT", "compact_written")
     monkeypatch.setenv("NEWSBEAM_FAULT_MODE", "raise")
     with pytest.raises(Exception, match="injected fault"):

@@ -47,7 +47,7 @@ from tests.helpers.loopback import LoopbackSites, Reply, loopback_hosts
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.fetcher import Fetcher
 from newsbeam.core.fetch.pages import PageInput, fetch_page
-from newsbeam.beam.fetch import FetchByHost, settle
+from newsbeam.transforms.fetch import FetchByHost, settle
 
 SAMPLE = sorted((ROOT / "tests" / "fixtures").glob("*.txt"))[0].read_text(encoding="utf-8")
 

@@ -125,7 +125,7 @@ def detect(docs) -> dict[str, str]:
 
     from tests.helpers.article_rows import article
     from newsbeam.config import NearDedupConfig
-    from newsbeam.beam.dedup.near import NearDedup
+    from newsbeam.transforms.dedup.near import NearDedup
 
     rows, name_of = [], {}
     for i, (name, _, text) in enumerate(docs):

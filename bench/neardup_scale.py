@@ -124,7 +124,7 @@ def stage(size: int) -> dict:
     from apache_beam.metrics import MetricsFilter
 
     from newsbeam.config import NearDedupConfig
-    from newsbeam.beam.dedup.near import NearDedup
+    from newsbeam.transforms.dedup.near import NearDedup
 
     def rows(chunk):
         for article_id, text in documents(chunk):

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from bench.machine import machine_info
-from newsbeam.records.schema import ARTICLE_SCHEMA, DEDUP_INDEX, FILES, SCHEMA_VERSION
+from newsbeam.schemas.tables import ARTICLE_SCHEMA, DEDUP_INDEX, FILES, SCHEMA_VERSION
 from newsbeam.store import log
 from newsbeam.store.commit import StagedFile, commit, staged_file
 from newsbeam.store.compact import compact

@@ -1,7 +1,7 @@
 """The bounded run: sources -> read -> extract -> normalize -> dedup -> Parquet datasets.
 
 This module chooses the source (the config's), the windowing (one global window) and the
-dedup engine (``BatchDedup``); every stage comes from ``beam/``.
+dedup engine (``BatchDedup``); every stage comes from ``transforms/``.
 """
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
-from newsbeam.beam.dedup.batch import BatchDedup
-from newsbeam.beam.metrics import stage_metrics
-from newsbeam.beam.process import warm_start
-from newsbeam.beam.sources import ReadSources
-from newsbeam.beam.state import ReadStates
+from newsbeam.transforms.dedup.batch import BatchDedup
+from newsbeam.transforms.metrics import stage_metrics
+from newsbeam.transforms.process import warm_start
+from newsbeam.transforms.sources import ReadSources
+from newsbeam.transforms.state import ReadStates
 from newsbeam.config import Config, FilesSource, WarcSource
 from newsbeam.core.time_limit import discard_spares
 from newsbeam.pipelines.graph import process_and_write
@@ -21,7 +21,7 @@ from newsbeam.pipelines.interrupt import Interrupted, run_interruptibly, stop_ch
 from newsbeam.pipelines.preflight import preflight
 from newsbeam.pipelines.runner import new_run, pipeline_options, runs_in_process, utc_now
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DEDUP_INDEX, FILES
+from newsbeam.schemas.tables import DEDUP_INDEX, FILES
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
 from newsbeam.store.commit import close_commits, drop_staging

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from newsbeam.beam.fetch import RecordFetchState
-from newsbeam.beam.process import ProcessDocuments
-from newsbeam.beam.sinks import TALLIES, WriteDatasets
+from newsbeam.transforms.fetch import RecordFetchState
+from newsbeam.transforms.process import ProcessDocuments
+from newsbeam.transforms.sinks import TALLIES, WriteDatasets
 from newsbeam.config import Config
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DATASETS, STATE_TABLES
+from newsbeam.schemas.tables import DATASETS, STATE_TABLES
 
 
 def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.PTransform,

@@ -16,7 +16,7 @@ from typing import Iterator
 from newsbeam.config import (
     Config, ConfigError, FilesSource, UrlsSource, WarcSource, has_scheme, http_url_problem)
 from newsbeam.core.fetch.pages import parse_url_list
-from newsbeam.records.schema import DATASETS
+from newsbeam.schemas.tables import DATASETS
 from newsbeam.store import fs, layout
 
 _MAX_BAD_URLS = 5  # a wrong file (not a URL list) should not print thousands of lines

@@ -3,7 +3,7 @@
 pane, with a manifest per commit.
 
 This module chooses the source, the windowing and the dedup engine (``StreamDedup``);
-every stage comes from ``beam/`` and the shared graph from ``pipelines/graph.py``.
+every stage comes from ``transforms/`` and the shared graph from ``pipelines/graph.py``.
 """
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from typing import Callable
 
 import apache_beam as beam
 
-from newsbeam.beam.dedup.streaming import StreamDedup
-from newsbeam.beam.fetch import FETCH, FetchLive
-from newsbeam.beam.seen import SkipFoundBefore
-from newsbeam.beam.sinks import TALLIES, Tally
-from newsbeam.beam.stage import ApplyStage, count_input
-from newsbeam.beam.stream_sources import PollSources, ReadPubSubWork
-from newsbeam.beam.windows import LateGate, stream_windowing
+from newsbeam.transforms.dedup.streaming import StreamDedup
+from newsbeam.transforms.fetch import FETCH, FetchLive
+from newsbeam.transforms.seen import SkipFoundBefore
+from newsbeam.transforms.sinks import TALLIES, Tally
+from newsbeam.transforms.stage import ApplyStage, count_input
+from newsbeam.transforms.stream_sources import PollSources, ReadPubSubWork
+from newsbeam.transforms.windows import LateGate, stream_windowing
 from newsbeam.config import Config
 from newsbeam.core.fetch.discovery import ListingInput
 from newsbeam.core.fetch.work import to_input
 from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.runner import utc_now
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DATASETS
+from newsbeam.schemas.tables import DATASETS
 from newsbeam.store import layout
 from newsbeam.store import manifest as manifests
 

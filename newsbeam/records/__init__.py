@@ -1,1 +1,1 @@
-"""The records that flow between stages and the schema of every table newsbeam writes."""
+"""The records that flow between stages: in-flight values (their written form is in ``schemas``)."""

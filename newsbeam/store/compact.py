@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 
-from newsbeam.records.schema import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
+from newsbeam.schemas.tables import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
 from newsbeam.store import faults, fs, layout, log
 from newsbeam.store.lock import Locked, acquire
 from newsbeam.store.parquet import read_table, write_table

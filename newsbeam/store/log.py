@@ -28,7 +28,7 @@ import json
 from datetime import datetime, timezone
 from typing import Iterable
 
-from newsbeam.records.schema import STATE_TABLES
+from newsbeam.schemas.tables import STATE_TABLES
 from newsbeam.store import faults, fs, layout
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from newsbeam import __version__
-from newsbeam.records.schema import DATASETS, SCHEMA_VERSION
+from newsbeam.schemas.tables import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
 from newsbeam.store.log import CommitRecord, LogState, read_log
 from newsbeam.store.parquet import read_table

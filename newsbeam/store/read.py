@@ -12,7 +12,7 @@ import json
 import duckdb
 import pyarrow as pa
 
-from newsbeam.records.schema import DATASETS
+from newsbeam.schemas.tables import DATASETS
 from newsbeam.store import fs, layout
 from newsbeam.store.log import live_files
 

@@ -1,4 +1,4 @@
-"""What runs remember between runs, under ``<output>/_state/`` (schemas: ``records.schema``).
+"""What runs remember between runs, under ``<output>/_state/`` (schemas: ``schemas.tables``).
 
 - ``dedup_index``: every kept article of earlier runs (ids, dates, URL, content hash, MinHash
   signature), and ``params.json``, the near-dup parameters the signatures were made with.
@@ -8,9 +8,9 @@
 - ``listings``: each feed's/sitemap's ETag and Last-Modified, sent back as a conditional
   GET next time (the newest row per URL counts).
 
-Each run adds its own files, staged and committed with the datasets (``beam/sinks.py``):
+Each run adds its own files, staged and committed with the datasets (``transforms/sinks.py``):
 a failed run leaves no state, so its inputs are retried. Runs read these files inside the
-pipeline (``beam/``), never while the pipeline is built.
+pipeline (``transforms/``), never while the pipeline is built.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Iterable
 from newsbeam.config import ConfigError, NearDedupConfig
 from newsbeam.core.dedup.minhash import index_params
 from newsbeam.core.normalize.urls import canonicalize_url
-from newsbeam.records.schema import DEDUP_INDEX
+from newsbeam.schemas.tables import DEDUP_INDEX
 from newsbeam.store import fs, layout
 
 

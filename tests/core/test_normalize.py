@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from newsbeam.records.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, SINK_COLUMNS
+from newsbeam.schemas.tables import ARTICLE_SCHEMA, SCHEMA_VERSION, SINK_COLUMNS
 from newsbeam.records.documents import Document, Rejected
 from newsbeam.core.normalize.article import stable_hash, to_article_row
 from newsbeam.core.normalize.language import language_of

@@ -197,7 +197,7 @@ def test_a_failed_run_exits_1_leaves_no_files_and_records_why(tmp_path, monkeypa
     def fail(*args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("newsbeam.beam.sinks.commit", fail)
+    monkeypatch.setattr("newsbeam.transforms.sinks.commit", fail)
     output = tmp_path / "out"
     assert run(ROOT / "configs" / "fixtures.yaml", output) == 1
     assert "run failed" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from newsbeam.records.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, check_row
+from newsbeam.schemas.tables import ARTICLE_SCHEMA, SCHEMA_VERSION, check_row
 from tests.helpers.runs import FIXTURES
 
 

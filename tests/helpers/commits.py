@@ -1,11 +1,11 @@
 """Runs committed straight through the store API: rows written as staged Parquet files and
-committed as one record, as ``beam/sinks.py`` does, without a pipeline. Builds outputs with
+committed as one record, as ``transforms/sinks.py`` does, without a pipeline. Builds outputs with
 many earlier runs in seconds (tests of the store, bench/store_bench.py)."""
 from __future__ import annotations
 
 from datetime import date
 
-from newsbeam.records.schema import DATASETS, STATE_TABLES
+from newsbeam.schemas.tables import DATASETS, STATE_TABLES
 from newsbeam.store import layout
 from newsbeam.store.commit import StagedFile, commit, drop_staging, staged_file
 from newsbeam.store.manifest import write_manifest

@@ -5,7 +5,7 @@ import pathlib
 import sys
 from datetime import date, datetime, timezone
 
-from newsbeam.records.schema import REJECT_SCHEMA, SCHEMA_VERSION
+from newsbeam.schemas.tables import REJECT_SCHEMA, SCHEMA_VERSION
 from newsbeam.store import commit, layout
 from newsbeam.store.parquet import write_parquet
 

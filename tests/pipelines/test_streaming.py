@@ -14,7 +14,7 @@ from apache_beam import FlatMap
 from apache_beam.testing.util import assert_that, equal_to_per_window
 from apache_beam.transforms.window import IntervalWindow
 
-from newsbeam.records.schema import DATASETS
+from newsbeam.schemas.tables import DATASETS
 from newsbeam.store.parquet import iter_rows
 from tests.helpers.loopback import LoopbackSites, free_loopback
 from tests.helpers.runs import read_dataset

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newsbeam.records.schema import FILES, SCHEMA_VERSION, SEEN, STATE_TABLES
+from newsbeam.schemas.tables import FILES, SCHEMA_VERSION, SEEN, STATE_TABLES
 from newsbeam.store import commit, fs, layout, log
 from newsbeam.store.compact import CompactionError, compact
 from newsbeam.store.lock import Locked, acquire

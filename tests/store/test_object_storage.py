@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from newsbeam.cli import main
-from newsbeam.records.schema import DATASETS, FILES
+from newsbeam.schemas.tables import DATASETS, FILES
 from newsbeam.store import log
 from newsbeam.store.compact import compact
 from newsbeam.store.faults import InjectedFault

@@ -3,7 +3,7 @@ from datetime import date, datetime, timezone
 
 import pyarrow.parquet as pq
 
-from newsbeam.records.schema import REJECT_SCHEMA
+from newsbeam.schemas.tables import REJECT_SCHEMA
 from newsbeam.store.parquet import iter_rows, row_count, write_parquet
 
 WHEN = datetime(2026, 1, 2, tzinfo=timezone.utc)

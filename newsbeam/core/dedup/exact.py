@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from newsbeam.core.dedup.rank import row_rank
-from newsbeam.records.schema import DUPLICATE_SCHEMA, SCHEMA_VERSION, check_row
+from newsbeam.schemas.tables import DUPLICATE_SCHEMA, SCHEMA_VERSION, check_row
 
 
 def split_group(rows: Iterable[dict]) -> tuple[dict, list[dict]]:

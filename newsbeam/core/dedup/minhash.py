@@ -1,5 +1,5 @@
 """Near-duplicate detection, the pure part: word shingles, MinHash signatures, LSH bands,
-candidate pairs of a bucket and their verification (Beam wiring: ``beam/dedup/near.py``).
+candidate pairs of a bucket and their verification (Beam wiring: ``transforms/dedup/near.py``).
 
 The method, its parameters and the recall they give at each similarity are
 described in docs/near-duplicates.md.

@@ -1,6 +1,6 @@
 """Near-duplicates across a stream's windows, the pure part: what one LSH band remembers of
 earlier documents, for how long, and which pairs it verifies (Beam wiring:
-``beam/dedup/stream_near.py``; semantics against batch: docs/streaming.md).
+``transforms/dedup/stream_near.py``; semantics against batch: docs/streaming.md).
 
 A stream document's rank is batch's (``rank.rank``) with its window first: an index entry
 (an earlier run's article) ranks before every stream document, an earlier window's before

@@ -11,7 +11,7 @@ from newsbeam.core.normalize.language import language_of
 from newsbeam.core.normalize.urls import canonicalize_url, domain_of
 from newsbeam.core.text.clean import normalize_for_hash
 from newsbeam.records.documents import Document, Rejected
-from newsbeam.records.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, check_row
+from newsbeam.schemas.tables import ARTICLE_SCHEMA, SCHEMA_VERSION, check_row
 
 _WORD = re.compile(r"\w+")
 

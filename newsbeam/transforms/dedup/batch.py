@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from newsbeam.beam.dedup.earlier import MatchEarlierRuns
-from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
-from newsbeam.beam.dedup.near import KEPT_SIGNED, NearDedup
+from newsbeam.transforms.dedup.earlier import MatchEarlierRuns
+from newsbeam.transforms.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.transforms.dedup.near import KEPT_SIGNED, NearDedup
 from newsbeam.config import DedupConfig
 from newsbeam.core.dedup.index import index_entry, signed_of
-from newsbeam.records.schema import DEDUP_INDEX
+from newsbeam.schemas.tables import DEDUP_INDEX
 
 
 class BatchDedup(beam.PTransform):

@@ -1,6 +1,6 @@
 """Matching this run's articles against earlier runs' (the cross-run dedup index).
 
-The index (``_state/dedup_index/``, schema in ``records.schema``) holds every kept article
+The index (``_state/dedup_index/``, schema in ``schemas.tables``) holds every kept article
 of earlier runs. It is listed and read inside the pipeline, so a pipeline that runs again
 (or polls) sees what was committed since. A new article with an earlier article's canonical
 URL or content hash becomes a ``url``/``content`` duplicate of it; near matches are found
@@ -14,10 +14,10 @@ from typing import Iterator
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from newsbeam.beam.state import ReadState
+from newsbeam.transforms.state import ReadState
 from newsbeam.core.dedup.exact import content_key, duplicate_row
 from newsbeam.core.dedup.rank import row_rank
-from newsbeam.records.schema import DEDUP_INDEX
+from newsbeam.schemas.tables import DEDUP_INDEX
 
 
 class ReadIndex(ReadState):

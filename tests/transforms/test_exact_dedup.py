@@ -5,7 +5,7 @@ import apache_beam as beam
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds
+from newsbeam.transforms.dedup.exact import AttachDuplicates, ExactRounds
 from newsbeam.core.dedup.exact import split_group
 from newsbeam.core.dedup.rank import row_rank
 

@@ -9,7 +9,7 @@ from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import FixedWindows, TimestampedValue
 
-from newsbeam.beam.fetch import FetchByHost
+from newsbeam.transforms.fetch import FetchByHost
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.pages import PageInput
 

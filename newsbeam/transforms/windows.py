@@ -22,7 +22,7 @@ from apache_beam.transforms.userstate import (
 from apache_beam.transforms.window import FixedWindows
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from newsbeam.beam.stage import reject_row
+from newsbeam.transforms.stage import reject_row
 from newsbeam.records.run import RunContext
 
 

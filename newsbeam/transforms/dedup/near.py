@@ -13,8 +13,8 @@ import numpy as np
 import zstandard
 from apache_beam.metrics import Metrics
 
-from newsbeam.beam.dedup.components import ConnectedComponents
-from newsbeam.beam.stage import emit_in
+from newsbeam.transforms.dedup.components import ConnectedComponents
+from newsbeam.transforms.stage import emit_in
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import (
     Permutations, Signed, band_hashes, bucket_members, bucket_pairs, lsh_bands,

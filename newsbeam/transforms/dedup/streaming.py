@@ -26,15 +26,15 @@ from apache_beam.transforms.userstate import (
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Duration
 
-from newsbeam.beam.dedup.earlier import ReadIndex
-from newsbeam.beam.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
-from newsbeam.beam.dedup.near import KEPT_SIGNED
-from newsbeam.beam.dedup.stream_near import StreamNear
+from newsbeam.transforms.dedup.earlier import ReadIndex
+from newsbeam.transforms.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.transforms.dedup.near import KEPT_SIGNED
+from newsbeam.transforms.dedup.stream_near import StreamNear
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.exact import content_key, duplicate_row
 from newsbeam.core.dedup.index import index_entry
 from newsbeam.core.dedup.rank import row_rank
-from newsbeam.records.schema import DEDUP_INDEX
+from newsbeam.schemas.tables import DEDUP_INDEX
 
 STREAM_DEDUP = "stream_dedup"  # metrics namespace
 

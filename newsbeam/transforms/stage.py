@@ -21,7 +21,7 @@ from newsbeam.core.progress import ProgressWriter
 from newsbeam.core.time_limit import TimeLimited
 from newsbeam.records.documents import Rejected
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import REJECT_SCHEMA, SCHEMA_VERSION, check_row
+from newsbeam.schemas.tables import REJECT_SCHEMA, SCHEMA_VERSION, check_row
 
 REJECTS = "rejects"
 _MAX_ERROR_CHARS = 500

@@ -22,7 +22,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Timestamp
 
-from newsbeam.beam.dedup.near import KEPT_SIGNED, WITH_ROW, _Sign
+from newsbeam.transforms.dedup.near import KEPT_SIGNED, WITH_ROW, _Sign
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.index import signed_of
 from newsbeam.core.dedup.minhash import Signed, band_keys, lsh_bands, near_duplicate_row

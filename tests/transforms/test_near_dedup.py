@@ -13,7 +13,7 @@ from tests.helpers.article_rows import article, sample
 from tests.helpers.runs import RUNNER_ARGS, SAMPLES, read_dataset, write_config
 from newsbeam.cli import main
 from newsbeam.config import NearDedupConfig
-from newsbeam.beam.dedup.near import NearDedup
+from newsbeam.transforms.dedup.near import NearDedup
 
 
 def as_html(number: int, headline: str, site: str, published: str, edit: bool) -> str:
@@ -95,7 +95,7 @@ def test_second_run_folds_copies_of_first_run_articles(tmp_path, samples_dir):
 
 
 def test_index_built_with_other_parameters_is_refused(tmp_path, samples_dir, capsys):
-    from newsbeam.records.schema import DEDUP_INDEX, STATE_TABLES
+    from newsbeam.schemas.tables import DEDUP_INDEX, STATE_TABLES
     from newsbeam.store import commit, layout
     from newsbeam.store.parquet import write_parquet
     from newsbeam.store.recover import recover

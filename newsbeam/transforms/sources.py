@@ -5,7 +5,7 @@ pipeline that runs again or polls sees files that appeared since. Each file is r
 the pipeline, so a bad file becomes a reject. Runs are incremental: a file an earlier run
 read (same path, size and modification time, or same bytes; the ``files`` state table) is
 skipped and counted, not an input, unless the run reprocesses everything. WARC archives
-are listed, skipped when unchanged and recorded the same way, and read by ``beam/warc.py``.
+are listed, skipped when unchanged and recorded the same way, and read by ``transforms/warc.py``.
 The ``files`` state is read once for both checks, by the caller (``state.ReadStates``).
 """
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Iterator
 
 import apache_beam as beam
 
-from newsbeam.beam.fetch import ReadLiveSources
-from newsbeam.beam.stage import ApplyStage, count_input
-from newsbeam.beam.state import SkipKnown
-from newsbeam.beam.warc import WARC, ReadArchives
+from newsbeam.transforms.fetch import ReadLiveSources
+from newsbeam.transforms.stage import ApplyStage, count_input
+from newsbeam.transforms.state import SkipKnown
+from newsbeam.transforms.warc import WARC, ReadArchives
 from newsbeam.config import LIVE_SOURCES, Config, FilesSource, WarcSource
 from newsbeam.core.files import FileInput, LoadedFile, load, to_raw_document
 from newsbeam.records.run import RunContext

@@ -10,7 +10,7 @@ from functools import partial
 
 import apache_beam as beam
 
-from newsbeam.beam.stage import ApplyStage
+from newsbeam.transforms.stage import ApplyStage
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.normalize.article import to_article_row
 from newsbeam.core.normalize.language import warm_up

@@ -8,10 +8,10 @@ import pytest
 from apache_beam.testing import test_pipeline
 from apache_beam.transforms import window
 
-from newsbeam.beam.sinks import WriteDatasets
-from newsbeam.beam.stage import reject_row
+from newsbeam.transforms.sinks import WriteDatasets
+from newsbeam.transforms.stage import reject_row
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import DATASETS
+from newsbeam.schemas.tables import DATASETS
 
 RUN = RunContext("r1", datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc))
 

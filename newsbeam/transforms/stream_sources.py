@@ -7,7 +7,7 @@ import time
 
 import apache_beam as beam
 
-from newsbeam.beam.fetch import config_pages, listings_of
+from newsbeam.transforms.fetch import config_pages, listings_of
 from newsbeam.config import LIVE_SOURCES, SourceConfig
 from newsbeam.core.fetch.work import WorkItem, from_message
 

@@ -18,9 +18,9 @@ import pyarrow as pa
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import BoundedWindow, IntervalWindow
 
-from newsbeam.beam.stage import emit_in
+from newsbeam.transforms.stage import emit_in
 from newsbeam.core.progress import ProgressWriter
-from newsbeam.records.schema import INGEST_DATE
+from newsbeam.schemas.tables import INGEST_DATE
 from newsbeam.store import layout
 from newsbeam.store.commit import StagedFile, commit, placeholders, staged_file
 from newsbeam.store.parquet import write_parquet

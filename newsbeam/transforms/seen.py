@@ -20,9 +20,9 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Duration
 
-from newsbeam.beam.state import ReadState
+from newsbeam.transforms.state import ReadState
 from newsbeam.core.normalize.urls import canonicalize_url
-from newsbeam.records.schema import SEEN
+from newsbeam.schemas.tables import SEEN
 
 
 class _FirstFound(beam.DoFn):

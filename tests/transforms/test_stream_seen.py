@@ -9,10 +9,10 @@ from apache_beam.testing import test_stream
 from apache_beam.testing.util import assert_that, equal_to_per_window
 from apache_beam.transforms.window import IntervalWindow, TimestampedValue
 
-from newsbeam.beam.seen import SkipFoundBefore
-from newsbeam.beam.windows import stream_windowing
+from newsbeam.transforms.seen import SkipFoundBefore
+from newsbeam.transforms.windows import stream_windowing
 from newsbeam.core.fetch.pages import PageInput
-from newsbeam.records.schema import SEEN, STATE_TABLES
+from newsbeam.schemas.tables import SEEN, STATE_TABLES
 from newsbeam.store import layout
 from newsbeam.store.parquet import write_parquet
 from tests.helpers.streams import RUNNER, T0, WINDOW, streaming_options

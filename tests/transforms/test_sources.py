@@ -1,5 +1,5 @@
 """Files sources are listed when the pipeline runs, through Beam's FileSystems."""
-from newsbeam.beam.sources import list_files
+from newsbeam.transforms.sources import list_files
 from newsbeam.config import FilesSource
 
 

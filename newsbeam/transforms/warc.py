@@ -1,7 +1,7 @@
 """WARC archives in Beam: listed archives -> RawDocuments, rejects and ``files`` state rows.
 
 - Archives an earlier run read (same path, size and modification time) are skipped before
-  they get here (``beam/sources.py``, like files); the rows of the archives read here are
+  they get here (``transforms/sources.py``, like files); the rows of the archives read here are
   recorded in the same ``files`` state table, without a content hash.
 - A ``.warc.gz`` is read by a splittable DoFn over byte ranges of ``split_bytes``: each
   range starts at its first gzip member holding a record and claims records by their
@@ -21,7 +21,7 @@ from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTr
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 
-from newsbeam.beam.stage import ApplyStage, count_input
+from newsbeam.transforms.stage import ApplyStage, count_input
 from newsbeam.core.files import FileInput
 from newsbeam.core.warc import (ArchiveFailure, Entry, RecordFailure, Skipped, is_gzipped,
                                 read_archive, record_start, unreadable)

@@ -20,8 +20,8 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import AsList
 from apache_beam.utils.windowed_value import WindowedValue
 
-from newsbeam.beam.stage import ApplyStage, count_input
-from newsbeam.beam.state import ReadState, SkipKnown
+from newsbeam.transforms.stage import ApplyStage, count_input
+from newsbeam.transforms.state import ReadState, SkipKnown
 from newsbeam.config import FeedSource, FetchSettings, SitemapSource, SourceConfig, UrlsSource
 from newsbeam.core.fetch.discovery import Discovery, ListingInput, discover, with_validators
 from newsbeam.core.fetch.fetcher import Fetcher
@@ -29,7 +29,7 @@ from newsbeam.core.fetch.outcome import attempt, host_of, settle, with_failed_ch
 from newsbeam.core.fetch.pages import PageInput, fetch_page, parse_url_list
 from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.records.run import RunContext
-from newsbeam.records.schema import LISTINGS, SEEN
+from newsbeam.schemas.tables import LISTINGS, SEEN
 from newsbeam.store import fs
 from newsbeam.store.state import listing_row, newest_validators, seen_row
 

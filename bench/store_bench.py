@@ -34,7 +34,7 @@ from bench.machine import machine_info
 from newsbeam.schemas.tables import ARTICLE_SCHEMA, DEDUP_INDEX, FILES, SCHEMA_VERSION
 from newsbeam.store import log
 from newsbeam.store.commit import StagedFile, commit, staged_file
-from newsbeam.store.compact import compact
+from newsbeam.modes.compact import compact
 from newsbeam.store.layout import partition_dir
 from newsbeam.store.manifest import write_manifest
 from newsbeam.store.parquet import write_table
@@ -93,12 +93,12 @@ def _config(output: str):
 
 def _fixture_run(template: str, scratch: Path) -> float:
     """A batch run of the 5 samples on a fresh copy of ``template``: its wall time."""
-    from newsbeam.pipelines import batch
+    from newsbeam.modes.run import run_once
 
     copy = scratch / "run"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(template, copy)
-    seconds = timed(lambda: batch.run(_config(str(copy)), RUNNER_ARGS))
+    seconds = timed(lambda: run_once(_config(str(copy)), RUNNER_ARGS))
     assert log.committed_runs(log.read_log(str(copy))), "the run committed nothing"
     return seconds
 

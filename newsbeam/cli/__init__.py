@@ -1,6 +1,6 @@
 """Command line: ``newsbeam run|extract|follow|stream|compact|query|stats``.
 
-Parsing and printing only: the run itself is ``pipelines.batch.run``, one page's
+Parsing and printing only: the run itself is ``modes.run``, one page's
 extraction ``pipelines.single``, the store commands are in ``cli/store_commands.py``."""
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
 
     from newsbeam.cli.progress import ProgressReporter
     from newsbeam.config import ConfigError
-    from newsbeam.pipelines import batch
+    from newsbeam.modes.run import run_once
     from newsbeam.pipelines.interrupt import Interrupted, stop_signals_interrupt
     from newsbeam.store.lock import Locked
 
@@ -144,8 +144,8 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
     try:
         # Signals interrupt also while the pipeline is being built, not only while it runs.
         with stop_signals_interrupt(), progress:
-            manifest = batch.run(config, beam_args, reprocess=args.reprocess,
-                                 progress_dir=scratch)
+            manifest = run_once(config, beam_args, reprocess=args.reprocess,
+                                progress_dir=scratch)
     except Interrupted as err:
         _clean_scratch(scratch)
         where = getattr(err, "manifest_path", None)

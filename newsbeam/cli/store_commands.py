@@ -49,7 +49,8 @@ def add_store_commands(commands) -> None:
 
 
 def _compact(args) -> int:
-    from newsbeam.store.compact import CompactionError, compact
+    from newsbeam.modes.compact import compact
+    from newsbeam.store.compact import CompactionError
     from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
     try:

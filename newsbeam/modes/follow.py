@@ -1,6 +1,6 @@
 """``newsbeam follow``: continuous local ingestion as repeated bounded runs.
 
-Each poll is one ``pipelines.batch.run`` over the same output, so polls share the batch
+Each poll is one ``modes.run.run_once`` over the same output, so polls share the batch
 state (feed validators, seen URLs, the dedup index): a poll fetches only what is new. A
 failing poll is logged and retried at the next interval; a poll that finds the output
 locked (another run, a compaction) is skipped. A stop request (``stop`` set, e.g. by
@@ -13,7 +13,7 @@ import threading
 from typing import Callable
 
 from newsbeam.config import Config
-from newsbeam.pipelines import batch
+from newsbeam.modes.run import run_once as batch_run
 from newsbeam.store.lock import Locked
 
 LOG = logging.getLogger("newsbeam.follow")
@@ -22,7 +22,7 @@ LOG = logging.getLogger("newsbeam.follow")
 def follow(config: Config, beam_args: list[str], every_seconds: float,
            max_runs: int | None = None, stop: threading.Event | None = None,
            report: Callable[[str, dict | None, str | None], None] = lambda *_: None,
-           run_once: Callable[..., dict] = batch.run) -> dict[str, int]:
+           run_once: Callable[..., dict] = batch_run) -> dict[str, int]:
     """Polls until ``stop`` is set or ``max_runs`` polls were made; returns how many polls
     succeeded, were skipped (locked) or failed. ``report(outcome, manifest, error)`` is
     called after each poll."""

@@ -1,7 +1,8 @@
 """``newsbeam stream``: the unbounded pipeline's lifecycle.
 
-Takes the output's lock for as long as it runs (batch runs and compaction skip meanwhile),
-recovers, starts ``pipelines.streaming``, and commits window by window. A stop request
+Holds the output's lock for as long as it runs (batch runs and compaction skip meanwhile)
+through the shared lifecycle (``modes.lifecycle``): it starts ``pipelines.streaming``,
+which commits window by window. A stop request
 (``stop`` set, e.g. by SIGINT/SIGTERM) lets the window open at that moment close and
 commit (the runner's watermark follows the clock on the local runners), then cancels the
 pipeline and writes the stream's manifest ``_runs/<run_id>.json``. Restarted, a stream
@@ -15,20 +16,15 @@ import threading
 import time
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.config import Config, ConfigError
-from newsbeam.pipelines.preflight import preflight
-from newsbeam.pipelines.runner import new_run, pipeline_options, utc_now
+from newsbeam.modes.lifecycle import Outcome, run_lifecycle
+from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.pipelines.streaming import build_stream
+from newsbeam.records.run import RunContext
 from newsbeam.store import manifest as manifests
-from newsbeam.store.commit import drop_staging
-from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
-from newsbeam.store.lock import acquire
 from newsbeam.store.log import read_log
-from newsbeam.store.recover import recover
-from newsbeam.store.state import prepare_index
 
 LOG = logging.getLogger("newsbeam.stream")
 LOCAL_STREAMING_RUNNER = "BundleBasedDirectRunner"  # the local runner that streams Pub/Sub
@@ -56,56 +52,65 @@ def drain_deadline(stop_at: float, window_seconds: int) -> float:
 def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
     """Runs the stream until ``stop`` is set (or the pipeline ends); returns its manifest."""
     options = stream_options(config, beam_args)
-    FileSystems.set_options(options)
-    preflight(config)
-    with acquire(config.output, "newsbeam stream"):
-        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS)
-        if config.dedup.cross_run:
-            prepare_index(config.output, config.dedup.near)
-        run = new_run()
-        pipeline = beam.Pipeline(options=options)
-        build_stream(pipeline, config, run)
-        result = pipeline.run()
-        finished = threading.Event()
-        failure: list[BaseException] = []
 
-        def wait():
-            try:
-                result.wait_until_finish()
-            except BaseException as err:  # reported in the manifest
-                failure.append(err)
-            finished.set()
+    def execute(run: RunContext) -> Outcome:
+        return _run_until_stopped(config, options, run, stop)
 
-        threading.Thread(target=wait, daemon=True, name="newsbeam-stream").start()
-        while not stop.is_set() and not finished.is_set():
-            stop.wait(0.5)
-        status = "failed" if failure else "stopped"
+    def describe(run: RunContext, outcome: Outcome) -> dict:
+        return _describe(config, options, beam_args, run, outcome)
+
+    manifest, _ = run_lifecycle(config, options, "newsbeam stream", execute, describe)
+    return manifest
+
+
+def _run_until_stopped(config: Config, options, run: RunContext,
+                       stop: threading.Event) -> Outcome:
+    pipeline = beam.Pipeline(options=options)
+    build_stream(pipeline, config, run)
+    result = pipeline.run()
+    finished = threading.Event()
+    failure: list[BaseException] = []
+
+    def wait():
+        try:
+            result.wait_until_finish()
+        except BaseException as err:  # reported in the manifest
+            failure.append(err)
+        finished.set()
+
+    threading.Thread(target=wait, daemon=True, name="newsbeam-stream").start()
+    while not stop.is_set() and not finished.is_set():
+        stop.wait(0.5)
+    outcome = Outcome(result=result, failure=failure[0] if failure else None)
+    if not finished.is_set():
+        deadline = drain_deadline(time.time(), config.stream.seconds("window"))
+        LOG.warning("stopping: committing the open window (until %s)",
+                    time.strftime("%H:%M:%S", time.localtime(deadline)))
+        finished.wait(max(0.0, deadline - time.time()))
         if not finished.is_set():
-            deadline = drain_deadline(time.time(), config.stream.seconds("window"))
-            LOG.warning("stopping: committing the open window (until %s)",
-                        time.strftime("%H:%M:%S", time.localtime(deadline)))
-            finished.wait(max(0.0, deadline - time.time()))
-            if not finished.is_set():
-                result.cancel()
-        # (This run's manifest is written below: recovery must not write a "lost" one.)
-        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
-        drop_staging(config.output, run.run_id)
-        commits = sorted(r.commit_id for r in read_log(config.output).records
-                         if r.run_id == run.run_id)
-        counts = manifests.dataset_counts(config.output, run.run_id)
-        windows = [manifests.read_manifest(config.output, commit) for commit in commits]
-        inputs = sum(w["counts"].get("inputs", 0) for w in windows if w)
-        manifest = {
-            "run_id": run.run_id, "kind": "stream", "status": status,
-            "started_at": run.started_at.isoformat(), "finished_at": utc_now().isoformat(),
-            "runner": options.view_as(StandardOptions).runner, "beam_args": beam_args,
-            "config_path": config.path, "config": config.raw, "output": config.output,
-            "commits": commits, "counts": {"inputs": inputs, **counts["rows"]},
-            "balanced": inputs == sum(counts["rows"].values()),
-            "rejects_by_reason": counts["rejects_by_reason"],
-            "duplicates_by_method": counts["duplicates_by_method"],
-        }
-        if failure:
-            manifest["error"] = f"{type(failure[0]).__name__}: {failure[0]}"
-        manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
-        return manifest
+            result.cancel()
+    if failure:  # also one while the open window drained (the stream was "stopped" then)
+        outcome.error = f"{type(failure[0]).__name__}: {failure[0]}"
+    return outcome
+
+
+def _describe(config: Config, options, beam_args: list[str], run: RunContext,
+              outcome: Outcome) -> dict:
+    commits = sorted(r.commit_id for r in read_log(config.output).records
+                     if r.run_id == run.run_id)
+    counts = manifests.dataset_counts(config.output, run.run_id)
+    windows = [manifests.read_manifest(config.output, commit) for commit in commits]
+    inputs = sum(w["counts"].get("inputs", 0) for w in windows if w)
+    manifest = {
+        "run_id": run.run_id, "kind": "stream", "status": "failed" if outcome.failed else "stopped",
+        "started_at": run.started_at.isoformat(), "finished_at": utc_now().isoformat(),
+        "runner": options.view_as(StandardOptions).runner, "beam_args": beam_args,
+        "config_path": config.path, "config": config.raw, "output": config.output,
+        "commits": commits, "counts": {"inputs": inputs, **counts["rows"]},
+        "balanced": inputs == sum(counts["rows"].values()),
+        "rejects_by_reason": counts["rejects_by_reason"],
+        "duplicates_by_method": counts["duplicates_by_method"],
+    }
+    if outcome.error:
+        manifest["error"] = outcome.error
+    return manifest

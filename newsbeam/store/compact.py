@@ -5,12 +5,12 @@ The new files are staged, then one ``compact`` commit record adds them and remov
 they replace (``store.log``). Replaced state files go at once (runs, their only readers, are
 locked out); replaced dataset files stay readable for ``grace_seconds`` after the commit, so
 a reader that listed them before it never fails, and are then deleted. Row counts are
-checked before anything is committed.
+checked before anything is committed. The lifecycle around it (the lock, recovery, the
+grace period) is ``modes/compact.py``.
 """
 from __future__ import annotations
 
 import dataclasses
-import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -19,9 +19,7 @@ import pyarrow as pa
 
 from newsbeam.schemas.tables import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
 from newsbeam.store import faults, fs, layout, log
-from newsbeam.store.lock import Locked, acquire
 from newsbeam.store.parquet import read_table, write_table
-from newsbeam.store.recover import recover
 
 DEFAULT_GRACE_SECONDS = 60.0
 DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
@@ -93,36 +91,15 @@ def _chunks(table: pa.Table, target_bytes: int) -> list[pa.Table]:
     return [table.slice(i, size) for i in range(0, table.num_rows, size)]
 
 
-def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
-            grace_seconds: float = DEFAULT_GRACE_SECONDS, retention_days: float | None = None,
-            now: datetime | None = None) -> Compaction:
-    """Compact ``output``: one commit under its lock; the files it replaced are deleted
-    ``grace_seconds`` later, under the lock again (scheduled runs go on meanwhile; if one
-    holds the output then, a later writer's recovery deletes them)."""
-    now = now or datetime.now(timezone.utc)
-    commit_id = f"compact-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    done = Compaction(commit_id)
-    with acquire(output, "newsbeam compact"):
-        committed = _commit(output, done, target_bytes, grace_seconds, retention_days, now)
-    if not committed:
-        return done
-    time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
-    try:
-        with acquire(output, "newsbeam compact"):
-            recover(output, grace_seconds)  # deletes what this compaction replaced
-            # Runs read the whole log: fold every finished record into one file (store.log).
-            log.checkpoint(output, commit_id)
-    except Locked:
-        pass  # a run holds the output: a later writer's recovery deletes them
-    return done
+def compaction_id(now: datetime) -> str:
+    return f"compact-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def _commit(output: str, done: Compaction, target_bytes: int, grace_seconds: float,
-            retention_days: float | None, now: datetime) -> bool:
-    """Stage, check and commit one compaction of ``output`` (its lock held); False when
-    there was nothing to rewrite."""
+def commit_compaction(output: str, done: Compaction, target_bytes: int,
+                      retention_days: float | None, now: datetime) -> bool:
+    """Stage, check and commit one compaction of ``output`` (its lock held, recovered:
+    ``modes/compact.py``); False when there was nothing to rewrite."""
     commit_id = done.commit_id
-    recover(output, grace_seconds)
     live = log.live_files(output)
     adds, removes = [], []
 

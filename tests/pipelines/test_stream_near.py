@@ -10,7 +10,7 @@ import pathlib
 import pyarrow.parquet as pq
 import pytest
 
-from newsbeam.pipelines import batch
+from newsbeam.modes.run import run_once
 from tests.helpers.loopback import LoopbackSites, free_loopback
 from tests.helpers.runs import RUNNER_ARGS, read_dataset
 from tests.helpers.streams import RUNNER, Events, page_route, run_stream, stream_config
@@ -27,9 +27,9 @@ def test_stream_on_batch_output_and_batch_after_stream_fold_near_copies_on_bundl
     config = stream_config(tmp_path)
     with LoopbackSites(["127.0.0.2"], page_route) as sites:
         url = lambda path: sites.url("127.0.0.2", path)  # noqa: E731
-        batch.run(with_urls(config, [url("/a0")]), RUNNER_ARGS)
+        run_once(with_urls(config, [url("/a0")]), RUNNER_ARGS)
         run_stream(config, Events().at(5, url("/n0"), url("/a1")), 120)
-        batch.run(with_urls(config, [url("/n1")]), RUNNER_ARGS)
+        run_once(with_urls(config, [url("/n1")]), RUNNER_ARGS)
     out = pathlib.Path(config.output)
     articles = {a["url"]: a for a in read_dataset(out, "articles")}
     assert sorted(articles) == [url("/a0"), url("/a1")]

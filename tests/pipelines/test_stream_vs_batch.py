@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from newsbeam.pipelines import batch
+from newsbeam.modes.run import run_once
 from tests.helpers.loopback import LoopbackSites, free_loopback
 from tests.helpers.runs import RUNNER_ARGS, read_dataset
 from tests.helpers.streams import RUNNER, Events, page_route, run_stream, stream_config
@@ -40,7 +40,7 @@ def test_stream_and_batch_write_the_same_rows_and_a_restarted_stream_resumes_on_
         batched = dataclasses.replace(
             stream_config(tmp_path / "batch"),
             sources=(dataclasses.replace(streamed.sources[0], urls=urls),))
-        batch.run(batched, RUNNER_ARGS)
+        run_once(batched, RUNNER_ARGS)
         stream_rows, batch_rows = summary(streamed.output), summary(batched.output)
         assert stream_rows == batch_rows
         assert len(stream_rows[0]) == 4 and len(stream_rows[1]) == 1

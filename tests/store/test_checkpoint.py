@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 
 from newsbeam.store import log
-from newsbeam.store.compact import compact
+from newsbeam.modes.compact import compact
 from newsbeam.store.recover import recover
 from tests.helpers.store import committed_run
 

@@ -13,7 +13,8 @@ import pytest
 
 from newsbeam.schemas.tables import FILES, SCHEMA_VERSION, SEEN, STATE_TABLES
 from newsbeam.store import commit, fs, layout, log
-from newsbeam.store.compact import CompactionError, compact
+from newsbeam.modes.compact import compact
+from newsbeam.store.compact import CompactionError
 from newsbeam.store.lock import Locked, acquire
 from newsbeam.store.parquet import write_parquet
 from newsbeam.store.recover import recover

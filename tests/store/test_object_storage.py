@@ -12,7 +12,7 @@ import pytest
 from newsbeam.cli import main
 from newsbeam.schemas.tables import DATASETS, FILES
 from newsbeam.store import log
-from newsbeam.store.compact import compact
+from newsbeam.modes.compact import compact
 from newsbeam.store.faults import InjectedFault
 from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked, acquire
 from newsbeam.store.recover import recover

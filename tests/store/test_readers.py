@@ -11,7 +11,7 @@ import pytest
 
 from newsbeam.cli import main
 from newsbeam.config import load_config
-from newsbeam.pipelines import batch
+from newsbeam.modes.run import run_once
 from tests.helpers.runs import RUNNER_ARGS
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).parents[2]
 def output(tmp_path_factory) -> pathlib.Path:
     """The fixtures run once: five articles, and no duplicate or reject yet."""
     out = tmp_path_factory.mktemp("readers") / "out"
-    batch.run(load_config(str(ROOT / "configs" / "fixtures.yaml"), output=str(out)), RUNNER_ARGS)
+    run_once(load_config(str(ROOT / "configs" / "fixtures.yaml"), output=str(out)), RUNNER_ARGS)
     return out
 
 

@@ -1,0 +1,79 @@
+"""The lifecycle every writing mode shares: preflight -> lock -> recover -> prepare the
+dedup index -> execute -> recover -> drop staging -> manifest.
+
+A mode (run once, stream) hands in how it executes its run and how it describes the run
+in its manifest; everything around them is here, once. ``holding`` (lock, then recover)
+is the part compaction shares too.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, Callable, Iterator
+
+from apache_beam.io.filesystems import FileSystems
+
+from newsbeam.config import Config
+from newsbeam.pipelines.preflight import preflight
+from newsbeam.pipelines.runner import new_run
+from newsbeam.records.run import RunContext
+from newsbeam.store import faults
+from newsbeam.store import manifest as manifests
+from newsbeam.store.commit import drop_staging
+from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
+from newsbeam.store.lock import acquire
+from newsbeam.store.recover import recover
+from newsbeam.store.state import prepare_index
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How a run's execution ended, before recovery tells whether it committed."""
+    result: Any = None                     # the runner's PipelineResult, when there is one
+    failure: BaseException | None = None   # what stopped it, if anything did
+    error: str | None = None               # the failure, in one line for the manifest
+    reason: str | None = None              # why it failed: "interrupted" or "error"
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
+
+@contextlib.contextmanager
+def holding(output: str, holder: str,
+            grace_seconds: float = DEFAULT_GRACE_SECONDS) -> Iterator[None]:
+    """The output's lock, held by ``holder``, over an output brought to its newest
+    committed state (``store.recover``); raises ``store.lock.Locked`` at once when another
+    writer holds it."""
+    with acquire(output, holder):
+        recover(output, grace_seconds=grace_seconds)
+        yield
+
+
+def run_lifecycle(config: Config, options, holder: str,
+                  execute: Callable[[RunContext], Outcome],
+                  describe: Callable[[RunContext, Outcome], dict],
+                  progress_dir: str | None = None) -> tuple[dict, Outcome]:
+    """One run of ``config`` under the output's lock; returns its manifest (written, with
+    its ``manifest_path``) and how its execution ended.
+
+    ``execute(run)`` runs it and reports any failure in the Outcome (it raises nothing);
+    ``describe(run, outcome)`` builds its manifest once recovery has finished whatever
+    the run committed and dropped whatever it did not. Raises ConfigError before anything
+    runs (preflight) and ``Locked`` when another writer holds the output.
+    """
+    FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
+    preflight(config)
+    with holding(config.output, holder):
+        if config.dedup.cross_run:
+            prepare_index(config.output, config.dedup.near)
+        run = new_run(progress_dir=progress_dir)
+        outcome = execute(run)
+        # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
+        # (Its own manifest is written below: recovery must not write a "lost" one first.)
+        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
+        drop_staging(config.output, run.run_id)  # its empty folders
+        manifest = describe(run, outcome)
+        manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
+        faults.reached("manifest_written")
+        return manifest, outcome

@@ -113,10 +113,12 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     try:
         with _quiet_children(worker_log, args.verbose):
             manifest, code = _run_pipeline(args, config, beam_args, scratch)
-        keep_log = code == status.RUN_FAILED
+        # With -v the workers wrote to the terminal: there is no log file to keep.
+        keep_log = code == status.RUN_FAILED and os.path.isfile(worker_log) \
+            and os.path.getsize(worker_log) > 0
     finally:
         _clean_scratch(scratch, keep=worker_log if keep_log else None)
-    if code == status.RUN_FAILED and keep_log and os.path.getsize(worker_log):
+    if keep_log:
         print(f"newsbeam: worker processes' messages: {worker_log}", file=sys.stderr)
     if manifest is not None:
         print(format_summary(manifest))

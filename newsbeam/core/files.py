@@ -2,8 +2,8 @@
 inflated.
 
 ``.txt`` (headline line + body) and ``.html``/``.htm`` files, each optionally gzipped.
-Empty, unreadable, oversized, corrupt-gzip or wrongly-typed files are refused with their
-reason. Loading never raises: a file that cannot be read is a ``LoadedFile`` with a reason,
+Empty, unreadable, oversized, corrupt-gzip or wrongly-typed files, and files that are not
+regular files (FIFOs, sockets, devices: never opened), are refused with their reason. Loading never raises: a file that cannot be read is a ``LoadedFile`` with a reason,
 so a run can record it and ``to_raw_document`` turns it into a reject. The file is opened
 by the caller's ``open_file`` (Beam's FileSystems in a pipeline), so it may live on any
 filesystem.
@@ -31,6 +31,7 @@ class FileInput:
     path: str         # absolute path or URI, as the filesystem names it
     size: int         # bytes on disk
     mtime: float      # modification time, seconds since the epoch
+    special: str | None = None  # what it is when not a regular file ("a FIFO"): never opened
 
     @property
     def uri(self) -> str:
@@ -94,7 +95,14 @@ def _read_bounded(item: FileInput, handle: BinaryIO, max_bytes: int) -> bytes:
     return body
 
 
+def refuse_special(item: FileInput) -> None:
+    """A FIFO, socket or device matched by a glob is bad input, refused unopened."""
+    if item.special:
+        raise Rejected("not_a_regular_file", f"{item.special}, not a regular file: not opened")
+
+
 def _read(item: FileInput, open_file: Callable[[str], BinaryIO], max_bytes: int) -> bytes:
+    refuse_special(item)
     media_type_of(item.path)  # a wrong type is refused before any reading
     try:
         with open_file(item.path) as handle:

@@ -15,10 +15,9 @@ from datetime import datetime, timezone
 from typing import BinaryIO, Callable, Iterator, Union
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from newsbeam.core.files import FileInput
-from newsbeam.records.documents import RawDocument
+from newsbeam.records.documents import RawDocument, Rejected
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 GZIP_MEMBER = b"\x1f\x8b\x08"
@@ -51,7 +50,7 @@ class ArchiveFailure:
     source: str
     uri: str      # the archive
     offset: int   # byte offset of the record (or gzip member) that could not be read
-    reason: str   # corrupt_archive, truncated_record, unreadable
+    reason: str   # corrupt_archive, truncated_record, unreadable, not_a_regular_file
     detail: str
 
 
@@ -185,13 +184,8 @@ def read_archive(item: FileInput, handle: BinaryIO, max_bytes: int, start: int =
                     f"the last {item.size - records.offset} bytes hold no whole record")
                 yield from _between_records(failure, start, claimed)
             return
-        except (ArchiveLoadFailed, ValueError, EOFError, zlib.error) as err:
-            failure = _corrupt(item, records.offset, err)
-            yield from _between_records(failure, start, claimed)
-            return
-        except OSError as err:
-            failure = unreadable(item, records.offset, err)
-            yield from _between_records(failure, start, claimed)
+        except Exception as err:  # warcio meets damage with any error (AttributeError too)
+            yield from _between_records(failure_at(item, records.offset, err), start, claimed)
             return
         if claimed is not None and records.offset <= claimed:  # records share a member
             yield _corrupt(item, claimed, ValueError("record offsets do not advance"))
@@ -201,10 +195,8 @@ def read_archive(item: FileInput, handle: BinaryIO, max_bytes: int, start: int =
             return
         try:
             entry = _entry(item, record, claimed, max_bytes)
-        except (ArchiveLoadFailed, ValueError, EOFError, zlib.error) as err:
-            entry = _corrupt(item, claimed, err)
-        except OSError as err:
-            entry = unreadable(item, claimed, err)
+        except Exception as err:
+            entry = failure_at(item, claimed, err)
         yield entry
         if isinstance(entry, ArchiveFailure):
             return
@@ -222,6 +214,15 @@ def _between_records(failure: ArchiveFailure, start: int,
             yield dataclasses.replace(failure, offset=0)
     else:
         yield dataclasses.replace(failure, offset=max(failure.offset, claimed))
+
+
+def failure_at(item: FileInput, offset: int, err: Exception) -> ArchiveFailure:
+    """Any error reading at ``offset``: an I/O error may pass (``unreadable``, read again
+    next run); anything else is damage in the archive."""
+    if isinstance(err, Rejected):  # refused before reading, e.g. not a regular file
+        return ArchiveFailure(item.source, item.uri, offset, err.reason, err.detail)
+    return unreadable(item, offset, err) if isinstance(err, OSError) \
+        else _corrupt(item, offset, err)
 
 
 def _corrupt(item: FileInput, offset: int, err: Exception) -> ArchiveFailure:

@@ -11,11 +11,13 @@ See docs/store-object-storage.md."""
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from typing import BinaryIO
 
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.localfilesystem import LocalFileSystem
 
 from newsbeam.store import s3_clients
 
@@ -120,6 +122,27 @@ def match(pattern: str) -> list[FileMetadata]:
     found = {m.path: m for result in FileSystems.match(list(patterns))
              for m in result.metadata_list}
     return [found[path] for path in sorted(found)]
+
+
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                  (stat.S_ISDIR, "a folder"))
+
+
+def special_kind(path: str) -> str | None:
+    """What a local ``path`` is when it is not a regular file ("a FIFO", "a socket", ...),
+    else None. Such a file must never be opened: a FIFO blocks ``open`` until a writer
+    comes, a device may never end. Objects on other filesystems are files; a path that is
+    gone is left to its reader to report."""
+    if not isinstance(FileSystems.get_filesystem(path), LocalFileSystem):
+        return None
+    try:
+        mode = os.stat(path).st_mode  # follows links: a link to a regular file is one
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for is_kind, name in _SPECIAL_KINDS if is_kind(mode)), "a special file")
 
 
 def match_paths(pattern: str) -> list[str]:

@@ -31,7 +31,7 @@ def list_files(source: FilesSource | WarcSource) -> Iterator[FileInput]:
     found = {m.path: m for pattern in source.patterns for m in fs.match(pattern)}
     for path in sorted(found):
         yield FileInput(source.name, path, found[path].size_in_bytes,
-                        found[path].last_updated_in_seconds)
+                        found[path].last_updated_in_seconds, fs.special_kind(path))
 
 
 def load_file(item: FileInput, max_bytes: int) -> LoadedFile:

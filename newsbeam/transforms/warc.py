@@ -22,9 +22,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.core import RestrictionProvider
 
 from newsbeam.transforms.stage import ApplyStage, count_input
-from newsbeam.core.files import FileInput
+from newsbeam.core.files import FileInput, refuse_special
 from newsbeam.core.warc import (ArchiveFailure, Entry, RecordFailure, Skipped, is_gzipped,
-                                read_archive, record_start, unreadable)
+                                failure_at, read_archive, record_start)
 from newsbeam.records.documents import RawDocument, Rejected
 from newsbeam.records.run import RunContext
 from newsbeam.store import fs
@@ -49,6 +49,8 @@ class _ReadArchive(beam.DoFn, RestrictionProvider):
         self.split_bytes, self.max_bytes = split_bytes, max_bytes
 
     def initial_restriction(self, item: FileInput) -> OffsetRange:
+        if item.special:  # one range: one reject, and nothing is opened
+            return _WholeArchive(0, 1)
         whole = OffsetRange if is_gzipped(item.uri) else _WholeArchive
         return whole(0, max(item.size, 1))
 
@@ -71,13 +73,14 @@ class _ReadArchive(beam.DoFn, RestrictionProvider):
         claims = _Claims(tracker)
         first = tracker.current_restriction().start
         try:
+            refuse_special(item)
             with fs.open_read(item.uri) as handle:
                 start = record_start(handle, first) if is_gzipped(item.uri) else first
                 if start is not None:
                     yield from self._entries(item, handle, start, claims)
-        except OSError as err:  # opening the archive or finding the range's first record
+        except Exception as err:  # opening the archive or finding the range's first record
             if claims.last is None and claims(first):
-                yield unreadable(item, first, err)
+                yield failure_at(item, first, err)
         claims.rest()
 
     def _entries(self, item, handle, start, claims) -> Iterator[Entry]:

@@ -6,6 +6,7 @@ processes are involved). Runs skip the extraction child process where the test i
 about extraction (``extract_timeout_seconds: 0``): it costs seconds to start."""
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import signal
@@ -16,6 +17,7 @@ import sys
 import pytest
 
 from newsbeam.cli import main
+from tests.helpers.accounting import assert_every_input_once
 from tests.helpers.runs import RUNNER_ARGS, read_manifest, write_config
 from tests.helpers.slow_site import FETCH_SETTINGS, page_urls, slow_site
 
@@ -144,3 +146,26 @@ def test_config_problems_are_all_printed_one_a_line_with_exit_2(tmp_path, capsys
     assert out == "" and err.splitlines() == [
         f"newsbeam: config error: output: {tmp_path / 'a-file'} is a file, not a folder",
         f"newsbeam: config error: sources[0].path: '{tmp_path}/none/*.txt' matches no file"]
+
+
+@pytest.mark.timeout(300)
+def test_a_failed_run_with_v_reports_its_failure_and_the_next_run_succeeds(
+        tmp_path, samples_dir):
+    """-v sends the workers' messages to the terminal: there is no workers' log to name
+    (the command once crashed looking for one)."""
+    config = write_config(tmp_path, [
+        {"name": "samples", "kind": "files", "path": str(samples_dir / "*.txt")}],
+        limits=NO_CHILD)
+    fault = {**os.environ, "NEWSBEAM_FAULT_AT": "staged",
+             "NEWSBEAM_FAULT_MODE": "raise"}
+    returncode, out, err = finish(newsbeam("run", "-v", "--config", str(config), *RUNNER_ARGS,
+                                           env=fault))
+    assert returncode == 1, err[-2000:]
+    assert err.splitlines()[-1].startswith(  # the last line: nothing crashed after it
+        "newsbeam: run failed: InjectedFault: injected fault at staged")
+    assert "FileNotFoundError" not in err and out == ""
+    assert read_manifest(tmp_path / "out")["status"] == "failed"
+    assert committed_files(tmp_path / "out") == []
+    returncode, out, err = finish(newsbeam("run", "-q", "--config", str(config), *RUNNER_ARGS))
+    assert returncode == 0, err[-2000:]
+    assert_every_input_once(tmp_path / "out", [str(p) for p in samples_dir.glob("*.txt")])

@@ -1,10 +1,10 @@
 """Exit statuses of ``newsbeam``: what a scheduler can act on."""
 from __future__ import annotations
 
-OK = 0               # the run finished and every source delivered (rejects may exist)
+OK = 0               # status succeeded: every source delivered (rejects may exist)
 RUN_FAILED = 1       # the run failed: nothing was committed; the manifest says why
 USAGE = 2            # a bad config or command line: nothing ran
-SOURCES_FAILED = 3   # the run finished and committed, but some source failed entirely
+SOURCES_FAILED = 3   # status sources_failed: committed, but some source failed entirely
 REJECTED = 4         # extract: the page could not become an article (reason printed)
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
 # Stopped by a signal: 128 + its number, as shells report it.
@@ -15,7 +15,8 @@ Exit status:
   0    the run finished; every source delivered (some inputs may still be rejects)
   3    the run finished and committed, but some source failed entirely: every input
        of it was rejected at discover or fetch (a dead host, an unreadable feed);
-       the summary and the manifest's failed_sources name them
+       status "sources_failed" (summary, manifest, runs view, stats), and the
+       summary and the manifest's failed_sources name them
   1    the run failed: nothing was committed; _runs/<run_id>.json says why
   2    bad config or command line: nothing ran (every problem is printed, one a line)
   75   another run holds the output: this one skipped, committed and changed nothing
@@ -30,4 +31,4 @@ unexpected error."""
 
 def run_status(manifest: dict) -> int:
     """The exit status of a run that finished, from its manifest."""
-    return SOURCES_FAILED if manifest.get("failed_sources") else OK
+    return SOURCES_FAILED if manifest.get("status") == "sources_failed" else OK

@@ -95,7 +95,8 @@ def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
     outcomes = follow(config, beam_args, every, args.max_runs, _stop_on_signals(),
                       report=lambda *poll: print(poll_line(*poll), flush=True))
     print(f"newsbeam follow: stopped after {sum(outcomes.values())} polls "
-          f"({outcomes['succeeded']} succeeded, {outcomes['skipped']} skipped, "
+          f"({outcomes['succeeded']} succeeded, "
+          f"{outcomes['sources_failed']} with sources failed, {outcomes['skipped']} skipped, "
           f"{outcomes['failed']} failed)", flush=True)
     return 0
 

@@ -24,14 +24,15 @@ def follow(config: Config, beam_args: list[str], every_seconds: float,
            report: Callable[[str, dict | None, str | None], None] = lambda *_: None,
            run_once: Callable[..., dict] = batch_run) -> dict[str, int]:
     """Polls until ``stop`` is set or ``max_runs`` polls were made; returns how many polls
-    succeeded, were skipped (locked) or failed. ``report(outcome, manifest, error)`` is
-    called after each poll."""
+    succeeded, committed with some source failed entirely (``sources_failed``), were skipped
+    (locked) or failed. ``report(outcome, manifest, error)`` is called after each poll."""
     stop = stop or threading.Event()
-    outcomes = {"succeeded": 0, "skipped": 0, "failed": 0}
+    outcomes = {"succeeded": 0, "sources_failed": 0, "skipped": 0, "failed": 0}
     polls = 0
     while not stop.is_set():
         try:
-            manifest, outcome, error = run_once(config, list(beam_args)), "succeeded", None
+            manifest, error = run_once(config, list(beam_args)), None
+            outcome = manifest["status"]  # succeeded, or sources_failed (a site is down)
         except Locked as err:
             manifest, outcome, error = None, "skipped", str(err)
         except Exception as err:  # a failed poll never ends the loop: the next one retries

@@ -80,8 +80,8 @@ def _describe(config: Config, options, beam_args: list[str], run: RunContext,
     manifest = manifests.build_manifest(
         run_id=run.run_id, config=config, started_at=run.started_at,
         finished_at=utc_now(), runner=options.view_as(StandardOptions).runner,
-        beam_args=beam_args, status="succeeded" if committed or not outcome.failed
-        else "failed", metrics=metrics, counts=counts,
+        beam_args=beam_args, status=manifests.SUCCEEDED if committed or not outcome.failed
+        else manifests.FAILED, metrics=metrics, counts=counts,
         error=None if committed else outcome.error,
         reason=None if committed else outcome.reason)
     if outcome.failed and committed:  # it failed after its commit point: it is done

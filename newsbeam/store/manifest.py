@@ -62,6 +62,17 @@ def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
                       for name, paths in files.items()}}
 
 
+# A run's status: ``failed`` committed nothing; a run that committed ``succeeded``, unless
+# some source of it delivered nothing at all (``sources_failed``: its data is committed, but
+# a scheduler must hear that a feed or site is down). cli/status.py maps them to exit codes.
+SUCCEEDED, SOURCES_FAILED, FAILED = "succeeded", "sources_failed", "failed"
+
+
+def committed_status(sources: dict[str, dict[str, int]]) -> str:
+    """The status of a run that committed, from its rows per source."""
+    return SOURCES_FAILED if failed_sources(sources) else SUCCEEDED
+
+
 def failed_sources(sources: dict[str, dict[str, int]]) -> list[str]:
     """Sources every row of which is a reject at discover or fetch: none of their inputs
     could be fetched (a source with no inputs at all, e.g. a feed not modified, is fine)."""
@@ -74,6 +85,8 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
                    runner: str, beam_args: list[str], status: str, metrics: dict,
                    counts: dict | None, error: str | None = None,
                    reason: str | None = None) -> dict[str, Any]:
+    """The manifest of a finished run; a ``succeeded`` run some source of which delivered
+    nothing is recorded as ``sources_failed``."""
     wall = (finished_at - started_at).total_seconds()
     manifest: dict[str, Any] = {
         "run_id": run_id,
@@ -100,6 +113,8 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
         manifest["duplicates_by_method"] = counts["duplicates_by_method"]
         manifest["sources"] = counts["sources"]
         manifest["failed_sources"] = failed_sources(counts["sources"])
+        if status == SUCCEEDED:
+            manifest["status"] = committed_status(counts["sources"])
         manifest["files"] = counts["files"]
     manifest["stage_seconds"] = metrics["stage_seconds"]
     manifest["metrics"] = metrics["counters"]
@@ -129,12 +144,13 @@ def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) ->
     commit records say (inputs are its rows: a committed run accounts for every input)."""
     counts = dataset_counts(output, run_id)
     rows = counts["rows"]
-    return {"run_id": run_id, "status": "succeeded", "recovered": True,
+    return {"run_id": run_id, "status": committed_status(counts["sources"]), "recovered": True,
             "newsbeam_version": __version__, "schema_version": SCHEMA_VERSION,
             "started_at": None, "finished_at": min(r.created_at for r in records),
             "wall_seconds": None, "output": output,
             "counts": {"inputs": sum(rows.values()), **rows}, "balanced": True,
             "rejects_by_reason": counts["rejects_by_reason"],
             "duplicates_by_method": counts["duplicates_by_method"], "files": counts["files"],
+            "sources": counts["sources"], "failed_sources": failed_sources(counts["sources"]),
             "note": "written by recovery: the run committed but was stopped before its "
                     "manifest; timings and metrics are lost"}

@@ -17,9 +17,11 @@ import sys
 import pytest
 
 from newsbeam.cli import main
-from tests.helpers.accounting import assert_every_input_once
+from tests.helpers.accounting import assert_every_input_once, query_rows
+from tests.helpers.loopback import LoopbackSites, Reply
+from tests.helpers.news_sites import article_page, rss
 from tests.helpers.runs import RUNNER_ARGS, read_manifest, write_config
-from tests.helpers.slow_site import FETCH_SETTINGS, page_urls, slow_site
+from tests.helpers.slow_site import FETCH_SETTINGS, HOST, page_urls, slow_site
 
 NO_CHILD = {"extract_timeout_seconds": 0}
 
@@ -69,11 +71,11 @@ def test_a_source_that_failed_entirely_exits_3_and_progress_is_shown_meanwhile(
     assert " 11 inputs read, 9 extracted, 2 rejects, 5 articles and 4 duplicates written" \
         in progress[-1]
     manifest = read_manifest(tmp_path / "out")
-    assert manifest["status"] == "succeeded" and manifest["failed_sources"] == ["dead"]
+    assert manifest["status"] == "sources_failed" and manifest["failed_sources"] == ["dead"]
     assert manifest["sources"] == {"dead": {"rejects": 2, "unreached": 2},
                                    "samples": {"articles": 1, "duplicates": 4},
                                    "slow": {"articles": 4}}  # dated pages win
-    assert "succeeded" in out
+    assert out.startswith(f"newsbeam run {manifest['run_id']}: sources_failed in ")
 
 
 def test_a_two_worker_run_exits_0_with_progress_from_its_workers_and_no_beam_lines(
@@ -169,3 +171,40 @@ def test_a_failed_run_with_v_reports_its_failure_and_the_next_run_succeeds(
     returncode, out, err = finish(newsbeam("run", "-q", "--config", str(config), *RUNNER_ARGS))
     assert returncode == 0, err[-2000:]
     assert_every_input_once(tmp_path / "out", [str(p) for p in samples_dir.glob("*.txt")])
+
+
+def feed_site(request):
+    """One news site: ``/feed.xml`` lists three articles."""
+    if request.path == "/feed.xml":
+        items = [(f"Story {i}", f"http://{request.headers['host']}/a-{i}") for i in range(3)]
+        return Reply(200, rss(items), {"Content-Type": "application/rss+xml"})
+    return Reply(200, article_page(int(request.path.rsplit("-", 1)[1])),
+                 {"Content-Type": "text/html"})
+
+
+@pytest.mark.timeout(300)
+def test_a_run_whose_every_source_failed_says_so_everywhere_and_the_next_run_succeeds(
+        tmp_path, capsys):
+    port = dead_port()  # the feed's server is down
+    feed = f"http://127.0.0.1:{port}/feed.xml"
+    config = write_config(tmp_path, [{"name": "news", "kind": "feed", "url": feed}],
+                          fetch=FETCH_SETTINGS, limits=NO_CHILD)
+    output = tmp_path / "out"
+    assert main(["run", "--config", str(config), "-q", *RUNNER_ARGS]) == 3
+    out, err = capsys.readouterr()
+    assert re.match(r"newsbeam run \S+: sources_failed in ", out), out
+    assert err.splitlines()[-1] == "newsbeam: every input of news failed (see the rejects)"
+    manifest = read_manifest(output)
+    assert manifest["status"] == "sources_failed" and manifest["failed_sources"] == ["news"]
+    assert query_rows(output, "select status from runs") == [{"status": "sources_failed"}]
+    assert main(["stats", "--output", str(output)]) == 0
+    stats = capsys.readouterr().out
+    assert "sources_failed" in stats and "succeeded" not in stats
+
+    with LoopbackSites([HOST], feed_site, port=port):  # the site is back
+        assert main(["run", "--config", str(config), "-q", *RUNNER_ARGS]) == 0
+    assert re.match(r"newsbeam run \S+: succeeded in ", capsys.readouterr().out)
+    assert [r["status"] for r in query_rows(output, "select status from runs order by run_id")] \
+        == ["sources_failed", "succeeded"]
+    pages = [f"http://127.0.0.1:{port}/a-{i}" for i in range(3)]
+    assert_every_input_once(output, [feed, *pages])

@@ -91,10 +91,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackSites:
-    """``hosts`` 127.0.0.x addresses on one free port; use as a context manager."""
+    """``hosts`` 127.0.0.x addresses on one free port (or on ``port``: a site that was
+    down comes back where it was); use as a context manager."""
 
-    def __init__(self, hosts: list[str], route: Callable[[Request], Reply]):
-        self.hosts, self.route = hosts, route
+    def __init__(self, hosts: list[str], route: Callable[[Request], Reply], port: int = 0):
+        self.hosts, self.route, self.wanted_port = hosts, route, port
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._servers: list[_Server] = []
@@ -105,7 +106,7 @@ class LoopbackSites:
 
     def __enter__(self) -> "LoopbackSites":
         for _ in range(20):
-            first = _Server((self.hosts[0], 0), self.route, self._log)
+            first = _Server((self.hosts[0], self.wanted_port), self.route, self._log)
             self.port = first.server_address[1]
             try:
                 others = [_Server((host, self.port), self.route, self._log) for host in self.hosts[1:]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -98,3 +99,17 @@ def test_follow_ingests_each_new_entry_once_survives_a_failing_poll_and_stops_on
     assert sorted(pages) == sorted(f"{HOST}/a{i}" for i in range(3))
     manifests = [json.loads(p.read_text()) for p in (tmp_path / "out" / "_runs").glob("*.json")]
     assert all(m["status"] == "succeeded" and m["balanced"] for m in manifests)
+
+
+def test_a_poll_whose_source_failed_entirely_is_counted_as_such_not_as_succeeded():
+    from newsbeam.config import load_config
+    from newsbeam.modes.follow import follow
+
+    statuses = iter(["succeeded", "sources_failed", "sources_failed"])
+    reported = []
+    config = load_config(str(pathlib.Path(__file__).parents[2] / "configs" / "fixtures.yaml"))
+    outcomes = follow(config, [], every_seconds=0, max_runs=3,
+                      run_once=lambda *_: {"status": next(statuses)},
+                      report=lambda outcome, *_: reported.append(outcome))
+    assert outcomes == {"succeeded": 1, "sources_failed": 2, "skipped": 0, "failed": 0}
+    assert reported == ["succeeded", "sources_failed", "sources_failed"]

@@ -127,8 +127,21 @@ def _as_text(table, fmt: str) -> str:
 
     import pyarrow.csv as pacsv
     buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer)
+    pacsv.write_csv(_flat(table), buffer)
     return buffer.getvalue().decode()
+
+
+def _flat(table):
+    """``table`` with every list, struct or map column as JSON text (CSV has no nested
+    values; Arrow's CSV writer refuses them): ``["Ann", "Bo"]`` in one cell."""
+    import pyarrow as pa
+
+    for index, field in enumerate(table.schema):
+        if pa.types.is_nested(field.type):
+            cells = [None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+                     for value in table.column(index).to_pylist()]
+            table = table.set_column(index, field.name, pa.array(cells, pa.string()))
+    return table
 
 
 def _stats(args) -> int:

@@ -69,6 +69,31 @@ def test_query_prints_committed_rows_in_every_format(output, capsys, tmp_path):
     assert "query failed" in capsys.readouterr().err
 
 
+def test_select_star_as_csv_writes_list_columns_as_json_text(output, capsys):
+    """CSV has no lists: authors, tags and duplicate_urls become one JSON cell each."""
+    import csv
+    import io
+
+    assert main(["query", "--output", str(output), "--format", "csv",
+                 "select * from articles"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 5
+    assert main(["query", "--output", str(output), "--format", "json",
+                 "select * from articles"]) == 0
+    by_json = {row["article_id"]: row for row in map(
+        json.loads, capsys.readouterr().out.splitlines())}
+    for row in rows:
+        for column in ("authors", "tags", "duplicate_urls"):
+            assert json.loads(row[column]) == by_json[row["article_id"]][column]
+    # Lists that hold text with commas and quotes, a struct and a null, read back as written.
+    assert main(["query", "--output", str(output), "--format", "csv",
+                 "select ['Ann, Jr.', 'Bo \"B\"'] as authors, {'n': 1} as s, "
+                 "null::varchar[] as none from articles limit 1"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert json.loads(row["authors"]) == ["Ann, Jr.", 'Bo "B"']
+    assert json.loads(row["s"]) == {"n": 1} and row["none"] == ""
+
+
 def test_stats_summarises_sources_duplicates_rejects_and_runs(output, capsys):
     assert main(["stats", "--output", str(output)]) == 0
     text = capsys.readouterr().out

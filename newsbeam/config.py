@@ -38,10 +38,15 @@ class Limits:
     # A page whose extraction takes longer is cut off and rejected (extract_timeout);
     # extraction runs in a child process per worker so it can be stopped. 0 turns it off.
     extract_timeout_seconds: float = 5.0
+    # Extraction children per worker process, fed at once: 0 is as many as the worker's
+    # cores (docs/extraction-pool.md). Unused when the time limit is off.
+    extract_processes: int = 0
 
     def problems(self, where: str) -> Iterator[str]:
         if self.extract_timeout_seconds < 0:
             yield f"{where}.extract_timeout_seconds: must be 0 (off) or positive"
+        if self.extract_processes < 0:
+            yield f"{where}.extract_processes: must be 0 (as many as cores) or positive"
         if self.max_document_bytes <= 0:
             yield f"{where}.max_document_bytes: must be positive"
         if self.min_words < 1:
@@ -363,6 +368,17 @@ def load_config(path: str, output: str | None = None) -> Config:
     except RecursionError:  # PyYAML's composer recurses once per level of nesting
         raise ConfigError(f"{path} is nested too deeply to be a config") from None
     return parse_config(raw, os.path.abspath(path), output, duplicates)
+
+
+def with_extract_processes(config: Config, processes: int | None) -> Config:
+    """``config`` with ``processes`` (``--extract-processes``) over its
+    ``limits.extract_processes``; None leaves it as it is."""
+    if processes is None:
+        return config
+    if processes < 0:
+        raise ConfigError("--extract-processes: must be 0 (as many as cores) or positive")
+    return dataclasses.replace(
+        config, limits=dataclasses.replace(config.limits, extract_processes=processes))
 
 
 def parse_config(raw: Any, path: str, output: str | None = None,

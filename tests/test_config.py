@@ -55,6 +55,8 @@ def test_output_flag_overrides_config_and_is_relative_to_cwd(tmp_path, monkeypat
      "limits.max_document_bytes: must be positive"),
     ({"output": "o", "limits": {"extract_timeout_seconds": -1}, "sources": []},
      "limits.extract_timeout_seconds: must be 0 (off) or positive"),
+    ({"output": "o", "limits": {"extract_processes": -2}, "sources": []},
+     "limits.extract_processes: must be 0 (as many as cores) or positive"),
     ({"output": "o", "extra": 1, "sources": []}, "config: unknown key 'extra'"),
 ])
 def test_bad_configs_fail_with_one_clear_line(raw, message, tmp_path):

@@ -13,6 +13,7 @@ import tempfile
 
 from newsbeam import __version__
 from newsbeam.cli import console, dofn_specs, extract, status
+from newsbeam.cli.options import add_extract_processes, load_run_config
 from newsbeam.cli.lean_import import import_beam_without, unused_by_run
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="log progress, including Beam's own messages")
     run.add_argument("-q", "--quiet", action="store_true",
                      help="no progress on stderr (errors and the summary are still printed)")
+    add_extract_processes(run)
     run.add_argument("--progress-every", type=float, metavar="SECONDS",
                      help="seconds between progress lines (default: 0.5 on a terminal, "
                           "5 otherwise)")
@@ -94,10 +96,10 @@ def _config_errors(err) -> int:
 
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from newsbeam.config import ConfigError, load_config
+    from newsbeam.config import ConfigError
 
     try:
-        config = load_config(args.config, output=args.output)
+        config = load_run_config(args)
     except ConfigError as err:
         return _config_errors(err)
     import_beam_without(unused_by_run(config, beam_args))

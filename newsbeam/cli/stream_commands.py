@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from newsbeam.cli.options import add_extract_processes, load_run_config
 from newsbeam.config import duration_seconds
 
 STREAM_EPILOG = """\
@@ -38,6 +39,7 @@ def add_stream_commands(commands) -> None:
         parser.add_argument("--output", metavar="DIR",
                             help="output directory; overrides the config's 'output'")
         parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+        add_extract_processes(parser)
         if name == "follow":
             parser.add_argument("--every", default="10m", metavar="DURATION",
                                 help="time between polls, e.g. 30s, 10m, 1h (default 10m)")
@@ -71,10 +73,10 @@ def poll_line(outcome: str, manifest: dict | None, error: str | None) -> str:
 
 
 def _load(args):
-    from newsbeam.config import ConfigError, load_config
+    from newsbeam.config import ConfigError
 
     try:
-        return load_config(args.config, output=args.output)
+        return load_run_config(args)
     except ConfigError as err:
         for problem in err.problems:  # every problem, one line each
             print(f"newsbeam: config error: {problem}", file=sys.stderr)

@@ -66,7 +66,9 @@ def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
             conn.send(("error", f"{type(err).__name__}: {err}"))
 
 
-_spares: dict[tuple, tuple] = {}  # (fn, stage) -> (process, connection), started early
+# (fn, stage) -> [(process, connection, ready), ...]: children started early (not ready
+# yet) or kept warm by ``close(keep=True)`` (ready).
+_spares: dict[tuple, list[tuple]] = {}
 
 
 def _launch(fn: Callable[[Any], Any], stage: str) -> tuple:
@@ -75,23 +77,25 @@ def _launch(fn: Callable[[Any], Any], stage: str) -> tuple:
                                name=f"newsbeam-{stage}")
     process.start()
     child.close()
-    return process, parent
+    return process, parent, False
 
 
-def prestart(fn: Callable[[Any], Any], stage: str) -> None:
-    """Start a child for ``fn`` now, so that its imports overlap other start-up work; the
-    first ``TimeLimited`` of the same ``fn`` and ``stage`` in this process takes it over."""
-    if (fn, stage) not in _spares:
-        _spares[fn, stage] = _launch(fn, stage)
+def prestart(fn: Callable[[Any], Any], stage: str, count: int = 1) -> None:
+    """Have ``count`` children for ``fn`` started now, so that their imports overlap other
+    start-up work; the next ``TimeLimited`` of the same ``fn`` and ``stage`` in this
+    process take them over (one each)."""
+    spares = _spares.setdefault((fn, stage), [])
+    spares.extend(_launch(fn, stage) for _ in range(count - len(spares)))
 
 
 def discard_spares() -> None:
-    """Stop the children ``prestart`` started that no ``TimeLimited`` took over."""
+    """Stop the children ``prestart`` started (or ``close(keep=True)`` kept) that no
+    ``TimeLimited`` took over."""
     while _spares:
-        process, conn = _spares.popitem()[1]
-        conn.close()
-        process.kill()
-        process.join()
+        for process, conn, _ready in _spares.popitem()[1]:
+            conn.close()
+            process.kill()
+            process.join()
 
 
 class TimeLimited:
@@ -101,15 +105,33 @@ class TimeLimited:
     def __init__(self, fn: Callable[[Any], Any], seconds: float, stage: str):
         self.fn, self.seconds, self.stage = fn, seconds, stage
         self._process = self._conn = None
+        self._ready = False
+
+    def launch(self) -> None:
+        """Start the child (or take over a spare) without waiting for its imports: children
+        started together import at the same time."""
+        if self._process is None:
+            spares = _spares.get((self.fn, self.stage))
+            self._process, self._conn, self._ready = (
+                spares.pop() if spares else _launch(self.fn, self.stage))
 
     def start(self) -> None:
-        spare = _spares.pop((self.fn, self.stage), None)
-        self._process, self._conn = spare or _launch(self.fn, self.stage)
-        if not (self._conn.poll(_START_SECONDS) and self._conn.recv() == _READY):
-            raise RuntimeError(f"the {self.stage} worker process did not start")
+        """Launch the child if needed and wait until it is ready for items."""
+        self.launch()
+        if not self._ready:
+            if not (self._conn.poll(_START_SECONDS) and self._conn.recv() == _READY):
+                raise RuntimeError(f"the {self.stage} worker process did not start")
+            self._ready = True
 
-    def close(self) -> None:
+    def close(self, keep: bool = False) -> None:
+        """Stop the child; ``keep``: leave it running as a spare for the next
+        ``TimeLimited`` of the same function and stage (a process that runs again soon)."""
         if self._process is None:
+            return
+        if keep and self._ready and self._process.is_alive():
+            _spares.setdefault((self.fn, self.stage), []).append(
+                (self._process, self._conn, True))
+            self._process = self._conn = None
             return
         self._conn.close()  # the child sees EOF and exits
         self._process.join(_STOP_SECONDS)

@@ -53,7 +53,8 @@ def _run_to_end(pipeline: beam.Pipeline):
 
 def _execute(config: Config, options, run: RunContext, reprocess: bool) -> Outcome:
     if runs_in_process(options):  # overlaps the workers' set-up with building the graph
-        warm_start(config.limits.extract_timeout_seconds or None)
+        warm_start(config.limits.extract_timeout_seconds or None,
+                   config.limits.extract_processes)
     try:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, config, run, reprocess)

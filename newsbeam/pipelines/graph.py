@@ -19,7 +19,8 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
     counts to commit with each window, for its manifest) -> committed files."""
     outputs = read["documents"] | "Process" >> ProcessDocuments(
         run, dedup, config.limits.min_words,
-        extract_timeout=config.limits.extract_timeout_seconds or None)
+        extract_timeout=config.limits.extract_timeout_seconds or None,
+        extract_processes=config.limits.extract_processes)
     outputs["rejects"] = ((outputs["rejects"], read["rejects"])
                           | "AllRejects" >> beam.Flatten())
     # Fetch state commits with the datasets: a failed run (or window) remembers nothing.

@@ -7,7 +7,7 @@ never dropped without a trace.
 """
 from __future__ import annotations
 
-import time
+import collections
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -18,8 +18,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.progress import ProgressWriter
-from newsbeam.core.time_limit import TimeLimited
-from newsbeam.records.documents import Rejected
+from newsbeam.core import process_pool
 from newsbeam.records.run import RunContext
 from newsbeam.schemas.tables import REJECT_SCHEMA, SCHEMA_VERSION, check_row
 
@@ -54,72 +53,99 @@ def reject_row(item: Any, stage: str, reason: str, error: str, run: RunContext) 
     })
 
 
+# Items handed to a pool ahead of the one whose answer the DoFn waits for, per child: enough
+# that no child waits while the bundle's thread passes answers on to the fused stages.
+AHEAD_PER_CHILD = 4
+
+
 class _StageFn(beam.DoFn):
     def __init__(self, stage: str, fn: Callable, run: RunContext,
-                 setup: Callable[[], None] | None, time_limit: float | None):
+                 setup: Callable[[], None] | None, time_limit: float | None, processes: int):
         self.stage, self.fn, self.run, self._setup = stage, fn, run, setup
-        self.time_limit = time_limit
-        self._call = fn
+        self.time_limit, self.processes = time_limit, processes
         self.passed = Metrics.counter("stages", f"{stage}_ok")
         self.rejected = Metrics.counter("stages", f"{stage}_rejected")
         self.micros = Metrics.distribution("stages", f"{stage}_micros")
 
     def setup(self):
         self.progress = ProgressWriter(self.run.progress_dir)
+        self._call, self._pool = self.fn, None
         if self._setup:
             self._setup()
-        if self.time_limit:  # the stage runs in a child process that can be killed
-            self._call = TimeLimited(self.fn, self.time_limit, self.stage)
-            self._call.start()
+        if self.time_limit:  # the stage runs in child processes that can be killed
+            self._pool = process_pool.acquire(self.fn, self.time_limit, self.stage,
+                                              process_pool.pool_size(self.processes))
         elif isinstance(self.fn, ImportedFunction):  # imported now, not in the first item
             self._call = self.fn.load()
 
+    def start_bundle(self):
+        self._pending: collections.deque = collections.deque()
+
     def finish_bundle(self):
+        yield from self._answered(drain=True)
         self.progress.flush()
 
     def teardown(self):
-        if isinstance(self._call, TimeLimited):
-            self._call.close()
+        if getattr(self, "_pool", None) is not None:
+            process_pool.release(self._pool)
+            self._pool = None
 
-    def process(self, item) -> Iterator:
-        started = time.perf_counter()
-        try:
-            output = self._call(item)
-        except Rejected as refusal:
-            output = self._reject(item, refusal.reason, refusal.detail)
-        except Exception as err:  # a bug or a library failure must not stop the run
-            output = self._reject(item, "internal_error", f"{type(err).__name__}: {err}")
-        else:
+    def process(self, item, window=beam.DoFn.WindowParam,
+                timestamp=beam.DoFn.TimestampParam) -> Iterator:
+        if self._pool is None:
+            yield self._output(item, process_pool.answer(self._call, item))
+            return
+        # Answers come out in the order items came in, each in its own item's window.
+        self._pending.append((item, window, timestamp, self._pool.submit(item)))
+        yield from self._answered(drain=len(self._pending) > AHEAD_PER_CHILD * self._pool.size,
+                                  at_most_one=True)
+
+    def _answered(self, drain: bool, at_most_one: bool = False) -> Iterator:
+        """The answers at the head of the queue that are in; ``drain``: wait for the first
+        (``at_most_one``) or for all."""
+        while self._pending and (drain or self._pending[0][3].done()):
+            item, window, timestamp, future = self._pending.popleft()
+            output = self._output(item, future.result())
+            if isinstance(output, beam.pvalue.TaggedOutput):
+                yield beam.pvalue.TaggedOutput(
+                    output.tag, WindowedValue(output.value, timestamp, [window]))
+            else:
+                yield WindowedValue(output, timestamp, [window])
+            drain = drain and not at_most_one
+
+    def _output(self, item, answer: process_pool.Answer):
+        # Timed where it ran: downstream stages fused into this one run after it.
+        self.micros.update(int(answer.seconds * 1e6))
+        if answer.reason is None:
             self.passed.inc()
             self.progress.add(f"{self.stage}_ok")
-        # Timed before yielding: downstream stages fused into this one run inside the yield.
-        self.micros.update(int((time.perf_counter() - started) * 1e6))
-        yield output
-
-    def _reject(self, item, reason: str, detail: str):
+            return answer.value
         self.rejected.inc()
         self.progress.add(f"{self.stage}_rejected")
-        Metrics.counter("rejects", f"{self.stage}:{reason}").inc()
+        Metrics.counter("rejects", f"{self.stage}:{answer.reason}").inc()
         return beam.pvalue.TaggedOutput(
-            REJECTS, reject_row(item, self.stage, reason, detail, self.run))
+            REJECTS, reject_row(item, self.stage, answer.reason, answer.detail, self.run))
 
 
 class ApplyStage(beam.PTransform):
     """items -> (results, rejects): ``fn`` applied to each item, refusals as reject rows.
 
-    With ``time_limit`` (seconds), ``fn`` runs in a child process per DoFn instance and an
-    item that takes more CPU time than that becomes a ``<stage>_timeout`` reject
-    (``time_limit.TimeLimited``: CPU time, so the outcome does not depend on machine load).
+    With ``time_limit`` (seconds), ``fn`` runs in a pool of ``processes`` child processes
+    per worker process (0: as many as cores; ``core.process_pool``), and an item that takes
+    more CPU time than that becomes a ``<stage>_timeout`` reject (``time_limit.TimeLimited``:
+    CPU time, so the outcome does not depend on machine load).
     """
 
     def __init__(self, stage: str, fn: Callable, run: RunContext,
-                 setup: Callable[[], None] | None = None, time_limit: float | None = None):
+                 setup: Callable[[], None] | None = None, time_limit: float | None = None,
+                 processes: int = 0):
         super().__init__()
         self.stage, self.fn, self.run, self.setup = stage, fn, run, setup
-        self.time_limit = time_limit
+        self.time_limit, self.processes = time_limit, processes
 
     def expand(self, items):
         results = items | beam.ParDo(
-            _StageFn(self.stage, self.fn, self.run, self.setup, self.time_limit)
+            _StageFn(self.stage, self.fn, self.run, self.setup, self.time_limit,
+                     self.processes)
         ).with_outputs(REJECTS, main="ok")
         return results.ok, results[REJECTS]

@@ -81,8 +81,7 @@ def test_a_prestarted_child_is_taken_over_and_an_unclaimed_one_stopped():
     fn = ImportedFunction("tests.helpers.child_functions", "nap")
     prestart(fn, "extract")
     prestart(ImportedFunction("tests.helpers.child_functions", "nap"), "normalize")
-    (spare, _conn), = [started for key, started in time_limit._spares.items()
-                       if key == (fn, "extract")]
+    [(spare, _conn, _ready)] = time_limit._spares[fn, "extract"]
     runner = TimeLimited(ImportedFunction("tests.helpers.child_functions", "nap"), 5, "extract")
     runner.start()
     try:
@@ -90,6 +89,27 @@ def test_a_prestarted_child_is_taken_over_and_an_unclaimed_one_stopped():
         assert runner(0.01) == 0.01
     finally:
         runner.close()
-    (unclaimed, _conn), = time_limit._spares.values()
+    [(unclaimed, _conn, _ready)] = [s for spares in time_limit._spares.values() for s in spares]
     discard_spares()
     assert not time_limit._spares and not unclaimed.is_alive()
+
+
+def test_a_child_kept_for_later_is_taken_over_ready_and_prestart_adds_only_what_is_missing():
+    runner = TimeLimited(ImportedFunction("tests.helpers.child_functions", "nap"), 5, "extract")
+    assert runner(0.01) == 0.01
+    kept = runner._process
+    runner.close(keep=True)  # a process that runs again soon (follow) keeps its child
+    try:
+        prestart(runner.fn, "extract", 2)  # one is there: one more is started
+        assert [s[0] is kept for s in time_limit._spares[runner.fn, "extract"]] == [True, False]
+        again = TimeLimited(runner.fn, 5, "extract")
+        again.launch()  # the last one first: the one just started
+        assert again._process is not kept and not again._ready
+        again.close()
+        again.launch()
+        assert again._process is kept and again._ready  # no second wait for its imports
+        assert again(0.02) == 0.02
+        again.close()
+        assert not kept.is_alive()
+    finally:
+        discard_spares()

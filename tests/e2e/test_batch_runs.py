@@ -10,6 +10,7 @@ import shutil
 import duckdb
 
 from tests.helpers.child_functions import slow_page
+from tests.helpers.comparable import comparable_rows
 from tests.helpers.runs import RUNNER_ARGS, SAMPLES, read_dataset, read_manifest, write_config
 from newsbeam.cli import main
 
@@ -157,6 +158,18 @@ def test_a_page_that_takes_too_long_to_extract_is_cut_off_and_rejected(samples_d
     assert "0.4 s" in reject["error"]
     assert len(read_dataset(output, "articles")) == 5  # the run went on
     assert read_manifest(output)["balanced"]
+
+
+def test_one_or_three_extraction_processes_give_identical_rows(samples_dir, tmp_path):
+    (samples_dir / "slow.html").write_text(slow_page(), encoding="utf-8")  # cut off in both
+    shutil.copy2(samples_dir / SAMPLES[0].name, samples_dir / "copy-of-000.txt")
+    config = files_config(tmp_path, samples_dir / "*", limits={"extract_timeout_seconds": 0.4})
+    one, three = tmp_path / "one", tmp_path / "three"
+    assert run(config, one, "--extract-processes", "1") == 0
+    assert run(config, three, "--extract-processes", "3") == 0
+    rows = comparable_rows(one)
+    assert rows == comparable_rows(three)
+    assert [len(rows[name]) for name in ("articles", "duplicates", "rejects")] == [5, 1, 1]
 
 
 def test_a_run_whose_input_is_all_bad_still_writes_its_manifest(tmp_path):

@@ -2,6 +2,7 @@
 them (``spawn``) imports them by name, so they cannot live in a test file's locals."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -29,3 +30,17 @@ def slow_page(paragraphs: int = 8000) -> str:
     text = "The ministers discussed the crisis at length and agreed that more talks were needed."
     body = "\n".join(f"<div><p>{i}</p><p>{text}</p></div>" for i in range(paragraphs))
     return f"<html><body><article>{body}</article></body></html>"
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """An item for a stage in a pipeline test: what ``reject_row`` needs (source, uri) and
+    the seconds ``nap_job`` naps (NaN: the child dies; 3600: it hangs)."""
+
+    source: str
+    uri: str
+    seconds: float
+
+
+def nap_job(job: Job) -> str:
+    return f"{job.uri} napped {nap(job.seconds)}"

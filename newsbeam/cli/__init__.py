@@ -139,6 +139,7 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
 
     from newsbeam.cli.progress import ProgressReporter
     from newsbeam.config import ConfigError
+    from newsbeam.core.progress import recording_progress
     from newsbeam.modes.run import run_once
     from newsbeam.pipelines.interrupt import Interrupted, stop_signals_interrupt
     from newsbeam.store.lock import Locked
@@ -147,9 +148,8 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
                 else ProgressReporter(scratch, every=args.progress_every))
     try:
         # Signals interrupt also while the pipeline is being built, not only while it runs.
-        with stop_signals_interrupt(), progress:
-            manifest = run_once(config, beam_args, reprocess=args.reprocess,
-                                progress_dir=scratch)
+        with stop_signals_interrupt(), recording_progress(scratch), progress:
+            manifest = run_once(config, beam_args, reprocess=args.reprocess)
     except Interrupted as err:
         _clean_scratch(scratch)
         where = getattr(err, "manifest_path", None)

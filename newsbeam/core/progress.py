@@ -5,16 +5,42 @@ finished), and with ``multi_processing`` the stages run in other processes. So e
 instance keeps its own counts and now and then replaces one small JSON file in a local
 folder named for the run; the command line sums the files. Workers that cannot see the
 folder (a remote runner) record nothing: progress is for local runs.
+
+The folder is a concern of the command line only, so it is named in an environment variable
+(``recording_progress``) rather than handed through the run and the graph: local workers
+inherit it, as they do ``store.faults``' variables.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import time
 import uuid
+from typing import Iterator
 
 FLUSH_SECONDS = 1.0  # how stale a count may be; each flush is one small file write
+FOLDER_VARIABLE = "NEWSBEAM_PROGRESS_DIR"
+
+
+def progress_folder() -> str | None:
+    """The folder this process's stages record progress in, if any."""
+    return os.environ.get(FOLDER_VARIABLE) or None
+
+
+@contextlib.contextmanager
+def recording_progress(folder: str) -> Iterator[None]:
+    """Stages started meanwhile (in this process or its children) record into ``folder``."""
+    before = os.environ.get(FOLDER_VARIABLE)
+    os.environ[FOLDER_VARIABLE] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(FOLDER_VARIABLE, None)
+        else:
+            os.environ[FOLDER_VARIABLE] = before
 
 
 class ProgressWriter:

@@ -52,8 +52,7 @@ def holding(output: str, holder: str,
 
 def run_lifecycle(config: Config, options, holder: str,
                   execute: Callable[[RunContext], Outcome],
-                  describe: Callable[[RunContext, Outcome], dict],
-                  progress_dir: str | None = None) -> tuple[dict, Outcome]:
+                  describe: Callable[[RunContext, Outcome], dict]) -> tuple[dict, Outcome]:
     """One run of ``config`` under the output's lock; returns its manifest (written, with
     its ``manifest_path``) and how its execution ended.
 
@@ -67,7 +66,7 @@ def run_lifecycle(config: Config, options, holder: str,
     with holding(config.output, holder):
         if config.dedup.cross_run:
             prepare_index(config.output, config.dedup.near)
-        run = new_run(progress_dir=progress_dir)
+        run = new_run()
         outcome = execute(run)
         # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
         # (Its own manifest is written below: recovery must not write a "lost" one first.)

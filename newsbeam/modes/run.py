@@ -19,14 +19,13 @@ from newsbeam.transforms.metrics import stage_metrics
 from newsbeam.transforms.process import warm_start
 
 
-def run_once(config: Config, beam_args: list[str] | None = None, reprocess: bool = False,
-        progress_dir: str | None = None) -> dict:
+def run_once(config: Config, beam_args: list[str] | None = None,
+             reprocess: bool = False) -> dict:
     """Run the batch pipeline to completion; returns the manifest it wrote.
 
     Raises ConfigError before anything runs, and ``store.lock.Locked`` at once when another
     run holds the output. A SIGINT or SIGTERM while the pipeline runs stops the run's
     processes, records it as failed (reason ``interrupted``) and raises ``Interrupted``.
-    ``progress_dir``: a local folder where the stages leave progress counts.
     """
     beam_args = list(beam_args or [])
     options = pipeline_options(beam_args, type_check=False)
@@ -37,9 +36,8 @@ def run_once(config: Config, beam_args: list[str] | None = None, reprocess: bool
     def describe(run: RunContext, outcome: Outcome) -> dict:
         return _describe(config, options, beam_args, run, outcome, reprocess)
 
-    manifest, outcome = run_lifecycle(config, options, "newsbeam run", execute, describe,
-                                      progress_dir=progress_dir)
-    if outcome.failed and manifest["status"] == "failed":
+    manifest, outcome = run_lifecycle(config, options, "newsbeam run", execute, describe)
+    if outcome.failed and manifest["status"] == manifests.FAILED:
         outcome.failure.manifest_path = manifest["manifest_path"]  # for the line printed
         raise outcome.failure
     return manifest
@@ -78,14 +76,13 @@ def _describe(config: Config, options, beam_args: list[str], run: RunContext,
                else {"counters": {}, "stage_seconds": {}})
     counts = manifests.dataset_counts(config.output, run.run_id) \
         if committed or not outcome.failed else None
-    manifest = manifests.build_manifest(
+    failed_late = outcome.failed and committed  # it failed after its commit point: done
+    return manifests.build_manifest(
         run_id=run.run_id, config=config, started_at=run.started_at,
         finished_at=utc_now(), runner=options.view_as(StandardOptions).runner,
         beam_args=beam_args, status=manifests.SUCCEEDED if committed or not outcome.failed
         else manifests.FAILED, metrics=metrics, counts=counts,
         error=None if committed else outcome.error,
-        reason=None if committed else outcome.reason)
-    if outcome.failed and committed:  # it failed after its commit point: it is done
-        manifest["warning"] = f"failed after committing, finished by recovery: {outcome.error}"
-    manifest["reprocess"] = reprocess
-    return manifest
+        reason=None if committed else outcome.reason,
+        warning=f"failed after committing, finished by recovery: {outcome.error}"
+        if failed_late else None, reprocess=reprocess)

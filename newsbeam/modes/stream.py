@@ -23,6 +23,7 @@ from newsbeam.modes.lifecycle import Outcome, run_lifecycle
 from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.pipelines.streaming import build_stream
 from newsbeam.records.run import RunContext
+from newsbeam.schemas.manifest import STREAM
 from newsbeam.store import manifest as manifests
 from newsbeam.store.log import read_log
 
@@ -101,16 +102,12 @@ def _describe(config: Config, options, beam_args: list[str], run: RunContext,
     counts = manifests.dataset_counts(config.output, run.run_id)
     windows = [manifests.read_manifest(config.output, commit) for commit in commits]
     inputs = sum(w["counts"].get("inputs", 0) for w in windows if w)
-    manifest = {
-        "run_id": run.run_id, "kind": "stream", "status": "failed" if outcome.failed else "stopped",
-        "started_at": run.started_at.isoformat(), "finished_at": utc_now().isoformat(),
-        "runner": options.view_as(StandardOptions).runner, "beam_args": beam_args,
-        "config_path": config.path, "config": config.raw, "output": config.output,
-        "commits": commits, "counts": {"inputs": inputs, **counts["rows"]},
-        "balanced": inputs == sum(counts["rows"].values()),
-        "rejects_by_reason": counts["rejects_by_reason"],
-        "duplicates_by_method": counts["duplicates_by_method"],
-    }
-    if outcome.error:
-        manifest["error"] = outcome.error
-    return manifest
+    return STREAM.build(
+        run_id=run.run_id, status="failed" if outcome.failed else "stopped",
+        started_at=run.started_at.isoformat(), finished_at=utc_now().isoformat(),
+        runner=options.view_as(StandardOptions).runner, beam_args=beam_args,
+        config_path=config.path, config=config.raw, output=config.output,
+        commits=commits, counts={"inputs": inputs, **counts["rows"]},
+        balanced=inputs == sum(counts["rows"].values()),
+        rejects_by_reason=counts["rejects_by_reason"],
+        duplicates_by_method=counts["duplicates_by_method"], error=outcome.error)

@@ -28,5 +28,4 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
                    | "FetchState" >> RecordFetchState())
     tallies = {TALLIES: read[TALLIES]} if TALLIES in read else {}
     return {**outputs, **fetch_state, **(extra_state or {}), **tallies} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit,
-        progress_dir=run.progress_dir)
+        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit)

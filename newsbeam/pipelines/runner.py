@@ -80,8 +80,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def new_run(started_at: datetime | None = None, progress_dir: str | None = None) -> RunContext:
+def new_run(started_at: datetime | None = None) -> RunContext:
     started_at = started_at or utc_now()
     # Run ids order by start time; the suffix only keeps concurrent runs apart.
-    return RunContext(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", started_at,
-                      progress_dir)
+    return RunContext(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", started_at)

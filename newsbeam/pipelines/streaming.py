@@ -26,6 +26,7 @@ from newsbeam.core.fetch.work import to_input
 from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.runner import utc_now
 from newsbeam.records.run import RunContext
+from newsbeam.schemas.manifest import STREAM_WINDOW
 from newsbeam.schemas.tables import DATASETS
 from newsbeam.store import layout
 from newsbeam.store import manifest as manifests
@@ -102,15 +103,13 @@ def write_window_manifest(output: str, run: RunContext, commit_id: str, window, 
     for index in range(pane.index):  # the window's earlier panes, committed before this one
         earlier = manifests.read_manifest(output, commit_id.rsplit("-p", 1)[0] + f"-p{index}")
         window_counts.update(earlier["counts"] if earlier else {})
-    manifests.write_manifest(output, {
-        "run_id": commit_id, "stream_run_id": run.run_id, "kind": "stream_window",
-        "status": "succeeded",
-        "window_start": window.start.to_rfc3339(), "window_end": window.end.to_rfc3339(),
-        "pane_index": pane.index,
-        "pane_timing": {0: "early", 1: "on_time", 2: "late"}.get(pane.timing, str(pane.timing)),
-        "committed_at": utc_now().isoformat(), "output": output,
-        "counts": counts, "balanced": balanced(counts),
-        "window_counts": dict(window_counts), "window_balanced": balanced(window_counts),
-        "files": {name: sorted(layout.relative(output, f.final_path) for f in staged
-                               if f.table == name and f.rows) for name in DATASETS},
-    })
+    manifests.write_manifest(output, STREAM_WINDOW.build(
+        run_id=commit_id, stream_run_id=run.run_id, status="succeeded",
+        window_start=window.start.to_rfc3339(), window_end=window.end.to_rfc3339(),
+        pane_index=pane.index,
+        pane_timing={0: "early", 1: "on_time", 2: "late"}.get(pane.timing, str(pane.timing)),
+        committed_at=utc_now().isoformat(), output=output,
+        counts=counts, balanced=balanced(counts),
+        window_counts=dict(window_counts), window_balanced=balanced(window_counts),
+        files={name: sorted(layout.relative(output, f.final_path) for f in staged
+                            if f.table == name and f.rows) for name in DATASETS}))

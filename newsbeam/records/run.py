@@ -1,4 +1,5 @@
-"""What every row of one run shares."""
+"""What every row of one run shares: domain facts only (how a run is shown is the command
+line's: ``core/progress.py``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +10,6 @@ from datetime import date, datetime
 class RunContext:
     run_id: str          # orders by start time: YYYYMMDDTHHMMSSZ-<8 hex>
     started_at: datetime  # UTC
-    # A local folder where stages leave progress counts for the command line to show
-    # (``core/progress.py``); None: no progress is recorded.
-    progress_dir: str | None = None
 
     @property
     def ingest_date(self) -> date:

@@ -1,4 +1,5 @@
-"""The run manifest ``_runs/<run_id>.json``: what a run read, wrote, rejected and how long it took.
+"""The run manifest ``_runs/<run_id>.json``: what a run read, wrote, rejected and how long it took
+(its fields: ``schemas/manifest.py``).
 
 Counts of written rows come from the run's committed files (listed by its commit records;
 read from their footers and small reason columns), not from metrics, so the manifest states
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from newsbeam import __version__
+from newsbeam.schemas.manifest import RECOVERED_RUN, RUN
 from newsbeam.schemas.tables import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
 from newsbeam.store.log import CommitRecord, LogState, read_log
@@ -84,45 +86,36 @@ def failed_sources(sources: dict[str, dict[str, int]]) -> list[str]:
 def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: datetime,
                    runner: str, beam_args: list[str], status: str, metrics: dict,
                    counts: dict | None, error: str | None = None,
-                   reason: str | None = None) -> dict[str, Any]:
-    """The manifest of a finished run; a ``succeeded`` run some source of which delivered
-    nothing is recorded as ``sources_failed``."""
+                   reason: str | None = None, warning: str | None = None,
+                   reprocess: bool = False) -> dict[str, Any]:
+    """A batch run's manifest (``schemas.manifest.RUN``); ``counts``: ``dataset_counts``,
+    None when the run committed nothing. A ``succeeded`` run some source of which
+    delivered nothing is recorded as ``sources_failed``."""
     wall = (finished_at - started_at).total_seconds()
-    manifest: dict[str, Any] = {
-        "run_id": run_id,
-        "status": status,
-        "newsbeam_version": __version__,
-        "schema_version": SCHEMA_VERSION,
-        "started_at": started_at.isoformat(),
-        "finished_at": finished_at.isoformat(),
-        "wall_seconds": round(wall, 3),
-        "runner": runner,
-        "beam_args": beam_args,
-        "config_path": config.path,
-        "config": config.raw,
-        "output": config.output,
-    }
     inputs = metrics["counters"].get("sources:inputs", 0)
+    counted = {}
     if counts is not None:
         rows = counts["rows"]
-        manifest["counts"] = {"inputs": inputs, "articles": rows["articles"],
-                              "duplicates": rows["duplicates"], "rejects": rows["rejects"]}
-        manifest["balanced"] = inputs == rows["articles"] + rows["duplicates"] + rows["rejects"]
-        manifest["articles_per_second"] = round(rows["articles"] / wall, 2) if wall else None
-        manifest["rejects_by_reason"] = counts["rejects_by_reason"]
-        manifest["duplicates_by_method"] = counts["duplicates_by_method"]
-        manifest["sources"] = counts["sources"]
-        manifest["failed_sources"] = failed_sources(counts["sources"])
-        if status == SUCCEEDED:
-            manifest["status"] = committed_status(counts["sources"])
-        manifest["files"] = counts["files"]
-    manifest["stage_seconds"] = metrics["stage_seconds"]
-    manifest["metrics"] = metrics["counters"]
-    if error:
-        manifest["error"] = error
-    if reason:  # why a failed run failed: "interrupted" (a signal) or "error"
-        manifest["reason"] = reason
-    return manifest
+        counted = {
+            "counts": {"inputs": inputs, "articles": rows["articles"],
+                       "duplicates": rows["duplicates"], "rejects": rows["rejects"]},
+            "balanced": inputs == rows["articles"] + rows["duplicates"] + rows["rejects"],
+            "articles_per_second": round(rows["articles"] / wall, 2) if wall else None,
+            "rejects_by_reason": counts["rejects_by_reason"],
+            "duplicates_by_method": counts["duplicates_by_method"],
+            "sources": counts["sources"],
+            "failed_sources": failed_sources(counts["sources"]),
+            "files": counts["files"]}
+    if counts is not None and status == SUCCEEDED:
+        status = committed_status(counts["sources"])
+    return RUN.build(
+        run_id=run_id, status=status, newsbeam_version=__version__,
+        schema_version=SCHEMA_VERSION, started_at=started_at.isoformat(),
+        finished_at=finished_at.isoformat(), wall_seconds=round(wall, 3), runner=runner,
+        beam_args=beam_args, config_path=config.path, config=config.raw, output=config.output,
+        **counted, stage_seconds=metrics["stage_seconds"], metrics=metrics["counters"],
+        # why a failed run failed: "interrupted" (a signal) or "error"
+        error=error or None, reason=reason or None, warning=warning, reprocess=reprocess)
 
 
 def write_manifest(output: str, manifest: dict) -> str:
@@ -144,13 +137,13 @@ def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) ->
     commit records say (inputs are its rows: a committed run accounts for every input)."""
     counts = dataset_counts(output, run_id)
     rows = counts["rows"]
-    return {"run_id": run_id, "status": committed_status(counts["sources"]), "recovered": True,
-            "newsbeam_version": __version__, "schema_version": SCHEMA_VERSION,
-            "started_at": None, "finished_at": min(r.created_at for r in records),
-            "wall_seconds": None, "output": output,
-            "counts": {"inputs": sum(rows.values()), **rows}, "balanced": True,
-            "rejects_by_reason": counts["rejects_by_reason"],
-            "duplicates_by_method": counts["duplicates_by_method"], "files": counts["files"],
-            "sources": counts["sources"], "failed_sources": failed_sources(counts["sources"]),
-            "note": "written by recovery: the run committed but was stopped before its "
-                    "manifest; timings and metrics are lost"}
+    return RECOVERED_RUN.build(
+        run_id=run_id, status=committed_status(counts["sources"]), recovered=True,
+        newsbeam_version=__version__, schema_version=SCHEMA_VERSION, started_at=None,
+        finished_at=min(r.created_at for r in records), wall_seconds=None, output=output,
+        counts={"inputs": sum(rows.values()), **rows}, balanced=True,
+        rejects_by_reason=counts["rejects_by_reason"],
+        duplicates_by_method=counts["duplicates_by_method"], files=counts["files"],
+        sources=counts["sources"], failed_sources=failed_sources(counts["sources"]),
+        note="written by recovery: the run committed but was stopped before its manifest; "
+             "timings and metrics are lost")

@@ -19,7 +19,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import BoundedWindow, IntervalWindow
 
 from newsbeam.transforms.stage import emit_in
-from newsbeam.core.progress import ProgressWriter
+from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.schemas.tables import INGEST_DATE
 from newsbeam.store import layout
 from newsbeam.store.commit import StagedFile, commit, placeholders, staged_file
@@ -62,14 +62,14 @@ class _WriteStaged(beam.DoFn):
     wrote, in the window the rows came from."""
 
     def __init__(self, output: str, run_id: str, run_date: date, table: str,
-                 schema: pa.Schema, state_dir: str | None, progress_dir: str | None = None):
+                 schema: pa.Schema, state_dir: str | None):
         self.output, self.run_id, self.run_date = output, run_id, run_date
         self.table, self.schema, self.state_dir = table, schema, state_dir
-        self.progress_dir = progress_dir
         self.rows_written = Metrics.counter("sinks", f"{table}_rows")
 
     def setup(self):
-        self.progress = ProgressWriter(self.progress_dir)
+        # Dataset rows written count as progress (core/progress.py); state rows do not.
+        self.progress = ProgressWriter(None if self.state_dir else progress_folder())
 
     def start_bundle(self):
         self.rows: dict[BoundedWindow, list[dict]] = {}
@@ -155,19 +155,18 @@ class WriteDatasets(beam.PTransform):
 
     def __init__(self, output: str, run_id: str, run_date: date,
                  datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None,
-                 on_commit=None, progress_dir: str | None = None):
+                 on_commit=None):
         super().__init__()
         self.output, self.run_id, self.run_date = output, run_id, run_date
         self.datasets, self.state = dict(datasets), dict(state or {})
         self.on_commit = on_commit
-        self.progress_dir = progress_dir  # rows written count as progress (core/progress.py)
 
     def _writer(self, name: str) -> _WriteStaged:
         if name in self.state:
             return _WriteStaged(self.output, self.run_id, self.run_date, name, self.state[name],
                                 layout.state_dir(self.output, name))
         return _WriteStaged(self.output, self.run_id, self.run_date, name, self.datasets[name],
-                            None, self.progress_dir)
+                            None)
 
     def expand(self, rows_by_table: dict):
         staged = [rows | f"Write_{name}" >> beam.ParDo(self._writer(name))

@@ -17,7 +17,7 @@ from apache_beam.transforms.window import BoundedWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from newsbeam.core.lazy import ImportedFunction
-from newsbeam.core.progress import ProgressWriter
+from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.core import process_pool
 from newsbeam.records.run import RunContext
 from newsbeam.schemas.tables import REJECT_SCHEMA, SCHEMA_VERSION, check_row
@@ -68,7 +68,7 @@ class _StageFn(beam.DoFn):
         self.micros = Metrics.distribution("stages", f"{stage}_micros")
 
     def setup(self):
-        self.progress = ProgressWriter(self.run.progress_dir)
+        self.progress = ProgressWriter(progress_folder())
         self._call, self._pool = self.fn, None
         if self._setup:
             self._setup()

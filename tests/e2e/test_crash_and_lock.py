@@ -11,7 +11,7 @@ import duckdb
 
 from newsbeam.cli import main
 from newsbeam.store import lock
-from tests.helpers.runs import RUNNER_ARGS, SAMPLES, read_manifest, write_config
+from tests.helpers.runs import RUNNER_ARGS, SAMPLES, read_manifest, read_manifests, write_config
 
 ROOT = pathlib.Path(__file__).parents[2]
 
@@ -50,11 +50,10 @@ def test_a_run_killed_in_its_commit_is_finished_by_the_next(tmp_path, samples_di
     assert not (output / "_runs").exists()  # it died before any manifest
     assert main(["run", "--config", str(config), "--output", str(output), *RUNNER_ARGS]) == 0
     assert_every_input_once(output, inputs)
-    manifests = {m.name: __import__("json").loads(m.read_text())
-                 for m in (output / "_runs").glob("*.json")}
-    recovered = [m for m in manifests.values() if m.get("recovered")]
+    manifests = read_manifests(output)
+    recovered = [m for m in manifests if m.get("recovered")]
     assert len(recovered) == 1 and recovered[0]["counts"]["inputs"] == len(inputs)
-    rerun = [m for m in manifests.values() if not m.get("recovered")]
+    rerun = [m for m in manifests if not m.get("recovered")]
     assert rerun[0]["counts"]["inputs"] == 0  # every file was read by the killed run
     assert rerun[0]["metrics"]["sources:skipped_unchanged"] == len(inputs)
 

@@ -7,6 +7,8 @@ import pathlib
 import pyarrow.dataset as ds
 import yaml
 
+from newsbeam.schemas.manifest import problems
+
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures"
 SAMPLES = sorted(FIXTURES.glob("*.txt"))
 # Tests name their runner: the in-process FnApiRunner is fast and never goes online.
@@ -35,6 +37,17 @@ def read_dataset(output: pathlib.Path, name: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r.get("article_id") or "", r.get("input") or ""))
 
 
+def checked(manifest: dict) -> dict:
+    """``manifest``, once it follows its kind's fields (``schemas/manifest.py``)."""
+    assert not problems(manifest), problems(manifest)
+    return manifest
+
+
+def read_manifests(output: pathlib.Path, pattern: str = "*.json") -> list[dict]:
+    """The manifests under ``output/_runs`` (each checked against its schema)."""
+    return [checked(json.loads(p.read_text())) for p in sorted((output / "_runs").glob(pattern))]
+
+
 def read_manifest(output: pathlib.Path) -> dict:
-    (path,) = (output / "_runs").glob("*.json")
-    return json.loads(path.read_text())
+    (manifest,) = read_manifests(output)
+    return manifest

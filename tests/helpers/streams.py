@@ -2,7 +2,6 @@
 article pages served on loopback, and what the stream committed, read back per window."""
 from __future__ import annotations
 
-import json
 import pathlib
 from datetime import datetime, timezone
 
@@ -18,6 +17,7 @@ from newsbeam.pipelines.runner import new_run
 from newsbeam.pipelines.streaming import build_stream
 from tests.helpers.loopback import Reply
 from tests.helpers.news_sites import article_page
+from tests.helpers.runs import read_manifests
 
 RUNNER = "BundleBasedDirectRunner"  # real watermarks, timers and late panes; runs TestStream
 T0 = 1_800_000_000  # event times of test items: seconds from here (2027-01-15T08:00:00Z)
@@ -88,7 +88,7 @@ def counter(result, name: str) -> int:
 
 
 def window_manifests(output: pathlib.Path) -> list[dict]:
-    return sorted((json.loads(p.read_text()) for p in (output / "_runs").glob("*-w*.json")),
+    return sorted(read_manifests(output, "*-w*.json"),
                   key=lambda m: (m["window_start"], m["pane_index"]))
 
 

@@ -3,7 +3,6 @@ loopback feed that gains entries between polls."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pathlib
 import signal
@@ -16,7 +15,7 @@ import pytest
 
 from tests.helpers.loopback import LoopbackSites, Reply, free_loopback
 from tests.helpers.news_sites import rss
-from tests.helpers.runs import read_dataset, write_config
+from tests.helpers.runs import read_dataset, read_manifests, write_config
 from tests.helpers.streams import page_route
 
 pytestmark = pytest.mark.skipif(not free_loopback(), reason="needs 127.0.0.2 on loopback")
@@ -97,7 +96,7 @@ def test_follow_ingests_each_new_entry_once_survives_a_failing_poll_and_stops_on
     # Nothing refetched: every page was requested once, the feed once per poll.
     pages = [p for p in requests if not p.endswith("/feed.xml")]
     assert sorted(pages) == sorted(f"{HOST}/a{i}" for i in range(3))
-    manifests = [json.loads(p.read_text()) for p in (tmp_path / "out" / "_runs").glob("*.json")]
+    manifests = read_manifests(tmp_path / "out")
     assert all(m["status"] == "succeeded" and m["balanced"] for m in manifests)
 
 

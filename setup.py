@@ -27,7 +27,8 @@ setup(
         "zstandard>=0.18,<1",        # near-dup rows wait for their clusters compressed
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "pandas>=2,<4", "polars>=1,<3",   # readers the README shows
+        "test": ["pytest>=8,<10", "pytest-timeout>=2.3,<3",           # a hung test fails
+                 "pandas>=2,<4", "polars>=1,<3",                        # readers the README shows
                  "moto[server]>=5,<6", "boto3>=1.28",                   # S3 on loopback
                  "hypothesis>=6.100,<7",                                # fuzz harnesses
                  "google-cloud-pubsub>=2.1,<3"],                        # the stream's live test

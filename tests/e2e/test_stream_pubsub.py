@@ -1,6 +1,8 @@
 """Live: ``newsbeam stream`` (a child process; the local runner that streams Pub/Sub is
-the BundleBasedDirectRunner) reading URLs from the Pub/Sub emulator started by the test,
-pages served on loopback; windows commit while it runs; SIGTERM stops it cleanly."""
+the BundleBasedDirectRunner) reading URLs from the Pub/Sub emulator (started once per test
+session), pages served on loopback; windows commit while it runs; SIGTERM stops it cleanly.
+Slow (a minute or more: a child process starting Beam, and two windows to wait for), so it
+runs with ``-m slow``, as .ci/run does."""
 from __future__ import annotations
 
 import json
@@ -13,11 +15,12 @@ import time
 import pytest
 
 from tests.helpers.loopback import LoopbackSites, free_loopback
-from tests.helpers.pubsub import missing_reason, running_emulator, topic_and_subscription
+from tests.helpers.pubsub import missing_reason, topic_and_subscription
 from tests.helpers.runs import read_dataset, write_config
 from tests.helpers.streams import page_route
 
 pytestmark = [
+    pytest.mark.slow, pytest.mark.timeout(900),
     pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
     pytest.mark.skipif(not free_loopback(), reason="needs 127.0.0.2 on loopback")]
 HOST = "127.0.0.2"
@@ -37,8 +40,10 @@ def wait_until(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_stream_commits_windows_while_running_and_stops_on_sigterm_on_bundle_based_direct_runner(tmp_path):
-    with running_emulator() as host, LoopbackSites([HOST], page_route) as site:
+def test_stream_commits_windows_while_running_and_stops_on_sigterm_on_bundle_based_direct_runner(
+        tmp_path, pubsub_emulator):
+    host = pubsub_emulator
+    with LoopbackSites([HOST], page_route) as site:
         publisher, topic, subscription = topic_and_subscription(host, "urls")
         publish = lambda path: publisher.publish(  # noqa: E731
             topic, site.url(HOST, path).encode()).result()

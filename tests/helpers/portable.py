@@ -38,11 +38,21 @@ def _start(args: list[str], log: pathlib.Path, env: dict) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
+def _this_python_first(folder: pathlib.Path) -> str:
+    """A PATH whose ``python`` is this interpreter: Beam's worker pool starts each worker as
+    a bare ``python -c ...`` (worker_pool_main.py), which would otherwise be whatever
+    ``python`` the PATH finds first (a pyenv shim, another version, none)."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 @contextlib.contextmanager
 def portable_services(folder: pathlib.Path, timeout: float = 60.0) -> Iterator[list[str]]:
     """Starts a job service and a worker pool (both finding this tree's newsbeam on their
     PYTHONPATH); yields the pipeline options that submit to them; stops both."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": _this_python_first(folder)}
     port_file, job_log, pool_log = folder / "job.port", folder / "job.log", folder / "pool.log"
     processes = []
     try:

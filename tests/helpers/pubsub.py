@@ -1,5 +1,5 @@
 """The Pub/Sub emulator of this machine image (google-cloud-cli-pubsub-emulator, Java 17),
-started on a free loopback port for one test module."""
+started on a free loopback port (once per test session: the ``pubsub_emulator`` fixture)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 
 EMULATOR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
 PROJECT = "newsbeam-test"
@@ -57,7 +58,9 @@ def running_emulator():
 
 
 def topic_and_subscription(host: str, name: str):
-    """(publisher, topic path, subscription path) on the emulator at ``host``."""
+    """(publisher, topic path, subscription path) on the emulator at ``host``; a new pair
+    each call (the emulator outlives one test), named ``name`` plus a random suffix."""
+    name = f"{name}-{uuid.uuid4().hex[:8]}"
     os.environ["PUBSUB_EMULATOR_HOST"] = host
     from google.cloud import pubsub_v1
 

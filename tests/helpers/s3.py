@@ -47,22 +47,37 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def s3_server() -> Iterator[S3Server]:
-    """moto's S3 on 127.0.0.1 and a free port, for the duration of the block; Beam's
-    FileSystems point at it (``FileSystems.set_options``) for store calls made outside a
-    pipeline, and are reset afterwards."""
-    from apache_beam.io.filesystems import FileSystems
-    from apache_beam.options.pipeline_options import PipelineOptions
+def moto_server() -> Iterator[S3Server]:
+    """moto's S3 on 127.0.0.1 and a free port, for the duration of the block (the test
+    session's ``s3_api`` fixture: one server, a bucket per test)."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    s3 = S3Server(f"http://{host}:{port}")
+    try:
+        yield S3Server(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def beam_filesystems_on(s3: S3Server) -> Iterator[S3Server]:
+    """Beam's FileSystems point at ``s3`` (``FileSystems.set_options``) for store calls made
+    outside a pipeline during the block, and are reset afterwards."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
     FileSystems.set_options(PipelineOptions(s3.beam_args()))
     try:
         yield s3
     finally:
         FileSystems.set_options(PipelineOptions([]))
-        server.stop()
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[S3Server]:
+    """A server of its own with Beam's FileSystems pointed at it (for bench/)."""
+    with moto_server() as s3, beam_filesystems_on(s3):
+        yield s3

@@ -23,15 +23,16 @@ from tests.helpers.runs import FIXTURES, RUNNER_ARGS
 pytest.importorskip("moto.server")
 pytest.importorskip("apache_beam.io.aws.s3filesystem")
 
-from tests.helpers.s3 import s3_server  # noqa: E402  (needs moto)
+from tests.helpers.s3 import beam_filesystems_on  # noqa: E402  (needs moto)
 
 CONFIG = str(FIXTURES.parents[1] / "configs" / "fixtures.yaml")
 DAY = date(2026, 1, 5)
 
 
 @pytest.fixture(scope="module")
-def s3():
-    with s3_server() as server:
+def s3(s3_api):
+    """The session's S3 server, with Beam's FileSystems pointed at it for this module."""
+    with beam_filesystems_on(s3_api) as server:
         yield server
 
 

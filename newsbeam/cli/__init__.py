@@ -1,4 +1,4 @@
-"""Command line: ``newsbeam run|extract|follow|stream|compact|query|stats``.
+"""Command line: ``newsbeam run|extract|follow|stream|compact|query|stats|verify``.
 
 Parsing and printing only: the run itself is ``modes.run``, one page's
 extraction ``pipelines.single``, the store commands are in ``cli/store_commands.py``."""
@@ -142,6 +142,8 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
     from newsbeam.core.progress import recording_progress
     from newsbeam.modes.run import run_once
     from newsbeam.pipelines.interrupt import Interrupted, stop_signals_interrupt
+    from newsbeam.store.commit import CommittedButFailed
+    from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import Locked
 
     progress = (contextlib.nullcontext() if args.quiet
@@ -159,6 +161,12 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return None, status.LOCKED
+    except Damaged as err:  # found by recovery
+        print(f"newsbeam: run failed, nothing committed: {err}", file=sys.stderr)
+        return None, status.RUN_FAILED
+    except CommittedButFailed as err:
+        print(f"newsbeam: {err}", file=sys.stderr)
+        return None, status.COMMITTED_THEN_FAILED
     except ConfigError as err:  # found before the pipeline started, e.g. a dedup index mismatch
         return None, _config_errors(err)
     except Exception as err:

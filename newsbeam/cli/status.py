@@ -6,6 +6,8 @@ RUN_FAILED = 1       # the run failed: nothing was committed; the manifest says 
 USAGE = 2            # a bad config or command line: nothing ran
 SOURCES_FAILED = 3   # status sources_failed: committed, but some source failed entirely
 REJECTED = 4         # extract: the page could not become an article (reason printed)
+COMMITTED_THEN_FAILED = 5  # the run committed its data, then a later step failed (e.g.
+#                            its manifest: disk full); the next run's recovery finishes it
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
 # Stopped by a signal: 128 + its number, as shells report it.
 INTERRUPTED_SIGINT, INTERRUPTED_SIGTERM = 130, 143
@@ -17,7 +19,11 @@ Exit status:
        of it was rejected at discover or fetch (a dead host, an unreadable feed);
        status "sources_failed" (summary, manifest, runs view, stats), and the
        summary and the manifest's failed_sources name them
-  1    the run failed: nothing was committed; _runs/<run_id>.json says why
+  1    the run failed: nothing was committed; _runs/<run_id>.json says why (also
+       when the output is damaged: the line names the file; see 'newsbeam verify')
+  5    the run committed its data, then a later step failed (e.g. writing its
+       manifest on a full disk); the next run's recovery finishes it: do not rerun
+       for its inputs, they are in
   2    bad config or command line: nothing ran (every problem is printed, one a line)
   75   another run holds the output: this one skipped, committed and changed nothing
   130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: the run stops cleanly,

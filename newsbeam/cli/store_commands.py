@@ -1,4 +1,5 @@
-"""``newsbeam compact``, ``query`` and ``stats``: commands over an output directory."""
+"""``newsbeam compact``, ``query``, ``stats`` and ``verify``: commands over an output
+directory."""
 from __future__ import annotations
 
 import argparse
@@ -46,11 +47,24 @@ def add_store_commands(commands) -> None:
     stats = commands.add_parser(
         "stats", help="articles per source and day, duplicate rate, rejects, last runs")
     stats.add_argument("--output", required=True, metavar="DIR")
+    verify = commands.add_parser(
+        "verify", help="check every file of an output; --repair makes it whole again",
+        description="Check every file the commit log names (present, size, checksum, "
+                    "Parquet footer, rows) and every state table; one line per problem. "
+                    "Exit 0: nothing wrong; 1: problems (listed); 2: no such output; 75: "
+                    "--repair found the output locked. --repair moves damaged files to "
+                    "_quarantine/ and makes the state agree with the rows left: inputs "
+                    "whose rows were lost are forgotten, so the next run reads them again. "
+                    "See docs/store.md.")
+    verify.add_argument("--output", required=True, metavar="DIR")
+    verify.add_argument("--repair", action="store_true",
+                        help="quarantine damaged files and make the store whole (takes the lock)")
 
 
 def _compact(args) -> int:
     from newsbeam.modes.compact import compact
     from newsbeam.store.compact import CompactionError
+    from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
     try:
@@ -58,7 +72,7 @@ def _compact(args) -> int:
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return LOCKED_EXIT_CODE
-    except CompactionError as err:
+    except (CompactionError, Damaged) as err:
         print(f"newsbeam: compaction refused: {err}", file=sys.stderr)
         return 1
     if not done.files_before:
@@ -82,8 +96,17 @@ def _not_local(command: str, output: str) -> bool:
 
 
 def _connect(output: str):
+    """DuckDB over the output; each damaged file it leaves out is named on stderr."""
+    from newsbeam.store.integrity import verify_hint
     from newsbeam.store.read import connect
-    return connect(output)
+
+    problems = []
+    con = connect(output, problems)
+    for problem in problems:
+        print(f"newsbeam: damaged, left out: {problem.line()}", file=sys.stderr)
+    if problems:
+        print(f"newsbeam: {verify_hint(output)}; --repair to fix it", file=sys.stderr)
+    return con
 
 
 def _query(args) -> int:
@@ -157,4 +180,54 @@ def _stats(args) -> int:
     return 0
 
 
-STORE_COMMANDS = {"compact": _compact, "query": _query, "stats": _stats}
+def _verify(args) -> int:
+    import os
+
+    from newsbeam.store import fs
+    from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
+
+    if not (os.path.isdir(args.output) if "://" not in args.output
+            else fs.dir_exists(args.output)):
+        print(f"newsbeam: verify: {args.output} is not a newsbeam output (no such folder)",
+              file=sys.stderr)
+        return 2
+    if not args.repair:
+        from newsbeam.store.verify import find_problems
+        problems = find_problems(args.output)
+        for problem in problems:
+            print(f"newsbeam verify: {problem.line()}")
+        print(f"newsbeam verify: {len(problems) or 'no'} problem{'s' * (len(problems) != 1)} "
+              f"in {args.output}" + ("; --repair to fix" if problems else ""))
+        return 1 if problems else 0
+    from newsbeam.modes.repair import repair
+    try:
+        done = repair(args.output)
+    except Locked as err:
+        print(f"newsbeam: skipped: {err}", file=sys.stderr)
+        return LOCKED_EXIT_CODE
+    for problem in done.problems:
+        print(f"newsbeam verify: {problem.line()}")
+    for path in done.quarantined:
+        print(f"newsbeam verify: moved to quarantine: {path}")
+    for table, rows in done.forgotten.items():
+        if rows:
+            print(f"newsbeam verify: {table}: forgot {rows} entries whose rows were lost "
+                  "(the next run reads those inputs again)")
+    for table, rows in done.restored.items():
+        if rows:
+            print(f"newsbeam verify: {table}: restored {rows} entries from the datasets")
+    pending = [p for p in done.remaining if p.path == "duplicates"]
+    left = [p for p in done.remaining if p.path != "duplicates"]
+    for problem in pending:
+        print(f"newsbeam verify: {problem.line()}: they return when the next run reads "
+              "the lost articles' inputs again")
+    for problem in left:
+        print(f"newsbeam verify: not repaired: {problem.line()}")
+    if not done.problems:
+        print(f"newsbeam verify: no problems in {args.output}")
+    elif not left:
+        print(f"newsbeam verify: repaired {args.output} ({done.commit_id})")
+    return 1 if left else 0
+
+
+STORE_COMMANDS = {"compact": _compact, "query": _query, "stats": _stats, "verify": _verify}

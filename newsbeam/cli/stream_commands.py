@@ -109,6 +109,8 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
         return 2
     from newsbeam.config import ConfigError
     from newsbeam.modes.stream import stream
+    from newsbeam.store.commit import CommittedButFailed
+    from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
     try:
@@ -116,6 +118,12 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return LOCKED_EXIT_CODE
+    except Damaged as err:
+        print(f"newsbeam: stream failed, nothing committed: {err}", file=sys.stderr)
+        return 1
+    except CommittedButFailed as err:
+        print(f"newsbeam: {err}", file=sys.stderr)
+        return 5
     except ConfigError as err:
         for problem in err.problems:  # every problem, one line each
             print(f"newsbeam: config error: {problem}", file=sys.stderr)

@@ -19,9 +19,10 @@ from newsbeam.pipelines.runner import new_run
 from newsbeam.records.run import RunContext
 from newsbeam.store import faults
 from newsbeam.store import manifest as manifests
-from newsbeam.store.commit import drop_staging
+from newsbeam.store.commit import CommittedButFailed, drop_staging
 from newsbeam.store.compact import DEFAULT_GRACE_SECONDS
 from newsbeam.store.lock import acquire
+from newsbeam.store.log import committed_runs, read_log
 from newsbeam.store.recover import recover
 from newsbeam.store.state import prepare_index
 
@@ -40,13 +41,14 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def holding(output: str, holder: str,
-            grace_seconds: float = DEFAULT_GRACE_SECONDS) -> Iterator[None]:
+def holding(output: str, holder: str, grace_seconds: float = DEFAULT_GRACE_SECONDS,
+            check: bool = True) -> Iterator[None]:
     """The output's lock, held by ``holder``, over an output brought to its newest
     committed state (``store.recover``); raises ``store.lock.Locked`` at once when another
-    writer holds it."""
+    writer holds it, and ``store.integrity.Damaged`` when the output is damaged (unless
+    ``check`` is off: the repair)."""
     with acquire(output, holder):
-        recover(output, grace_seconds=grace_seconds)
+        recover(output, grace_seconds=grace_seconds, check=check)
         yield
 
 
@@ -68,11 +70,30 @@ def run_lifecycle(config: Config, options, holder: str,
             prepare_index(config.output, config.dedup.near)
         run = new_run()
         outcome = execute(run)
-        # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
-        # (Its own manifest is written below: recovery must not write a "lost" one first.)
-        recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
-        drop_staging(config.output, run.run_id)  # its empty folders
-        manifest = describe(run, outcome)
-        manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
-        faults.reached("manifest_written")
-        return manifest, outcome
+        try:
+            return _finish(config, run, outcome, describe), outcome
+        except Exception as err:
+            if _committed(config.output, run.run_id):
+                # e.g. the disk filled up while the manifest was written: the data is in
+                raise CommittedButFailed(run.run_id, err) from err
+            raise
+
+
+def _finish(config: Config, run: RunContext, outcome: Outcome,
+            describe: Callable[[RunContext, Outcome], dict]) -> dict:
+    # Whatever happened: a commit this run made is finished, anything uncommitted dropped.
+    # (Its own manifest is written below: recovery must not write a "lost" one first.)
+    recover(config.output, grace_seconds=DEFAULT_GRACE_SECONDS, keep_staging=run.run_id)
+    drop_staging(config.output, run.run_id)  # its empty folders
+    manifest = describe(run, outcome)
+    faults.reached("writing_manifest")
+    manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
+    faults.reached("manifest_written")
+    return manifest
+
+
+def _committed(output: str, run_id: str) -> bool:
+    try:
+        return run_id in committed_runs(read_log(output))
+    except Exception:  # noqa: BLE001 - the log cannot be read either: report the first error
+        return False

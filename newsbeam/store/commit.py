@@ -17,7 +17,7 @@ from typing import Iterable
 import pyarrow as pa
 
 from newsbeam.store import faults, fs, layout, log
-from newsbeam.store.parquet import write_parquet
+from newsbeam.store.parquet import write_parquet_checked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +26,14 @@ class StagedFile:
     staged_path: str
     final_path: str
     rows: int
+    written: fs.Written | None = None  # size and checksum, recorded in the commit record
+
+    @classmethod
+    def write(cls, table: str, staged_path: str, final_path: str, schema: pa.Schema,
+              rows) -> "StagedFile":
+        """Write ``rows`` to ``staged_path`` (flushed to disk) and describe the file."""
+        count, written = write_parquet_checked(staged_path, schema, rows)
+        return cls(table, staged_path, final_path, count, written)
 
 
 def staged_file(output: str, run_id: str, table: str, final_dir: str,
@@ -46,9 +54,19 @@ def placeholders(output: str, run_id: str, ingest_date: date,
             continue
         staged, final = staged_file(output, run_id, name,
                                     layout.partition_dir(output, name, ingest_date.isoformat()))
-        write_parquet(staged, schema, [])
-        empty.append(StagedFile(name, staged, final, 0))
+        empty.append(StagedFile.write(name, staged, final, schema, []))
     return empty
+
+
+class CommittedButFailed(RuntimeError):
+    """A run committed its data, then a later step (its manifest, its clean-up) failed:
+    the data stays; the next writer's recovery finishes what is missing."""
+
+    def __init__(self, run_id: str, cause: BaseException):
+        self.run_id, self.cause = run_id, cause
+        super().__init__(f"run {run_id} committed its data, but a later step failed: "
+                         f"{type(cause).__name__}: {' '.join(str(cause).split())[:200]}; "
+                         "the next newsbeam command's recovery finishes it")
 
 
 class CommitsClosed(RuntimeError):
@@ -80,11 +98,14 @@ def commit(output: str, commit_id: str, run_id: str,
 def _commit(output: str, commit_id: str, run_id: str,
             staged_files: Iterable[StagedFile]) -> log.CommitRecord:
     faults.reached("staged")
+    staged_files = sorted(staged_files, key=lambda s: s.final_path)
     record = log.CommitRecord(
         commit_id=commit_id, kind="run", run_id=run_id, created_at=log.now_iso(),
         adds=tuple(log.FileEntry(s.table, layout.relative(output, s.final_path),
-                                 layout.relative(output, s.staged_path), s.rows)
-                   for s in sorted(staged_files, key=lambda s: s.final_path)))
+                                 layout.relative(output, s.staged_path), s.rows,
+                                 s.written.size if s.written else None,
+                                 s.written.sha256 if s.written else None)
+                   for s in staged_files))
     existing = log.read_record(output, commit_id)
     if existing is not None:  # a retried commit step: the first attempt's record stands
         if existing.adds != record.adds:

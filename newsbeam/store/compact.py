@@ -107,9 +107,10 @@ def commit_compaction(output: str, done: Compaction, target_bytes: int,
         for part in _chunks(table, target_bytes):
             name = f"{commit_id}-{uuid.uuid4().hex[:12]}.parquet"
             staged = fs.join(layout.staging_dir(output, commit_id), table_name, name)
-            rows = write_table(staged, part)
+            rows, written = write_table(staged, part)
             adds.append(log.FileEntry(table_name, layout.relative(output, fs.join(final_dir, name)),
-                                      layout.relative(output, staged), rows))
+                                      layout.relative(output, staged), rows, written.size,
+                                      written.sha256))
             done.files_after[table_name] = done.files_after.get(table_name, 0) + 1
 
     for name, schema in DATASETS.items():

@@ -1,16 +1,18 @@
 """Crash injection for tests: ``NEWSBEAM_FAULT_AT=<step>`` kills (or with
-``NEWSBEAM_FAULT_MODE=raise`` fails) the process that reaches that step of a commit.
+``NEWSBEAM_FAULT_MODE=raise`` fails, with ``NEWSBEAM_FAULT_MODE=enospc`` fails as a full
+disk would) the process that reaches that step of a commit.
 
 An environment variable, read at each step, so it reaches Beam worker processes too and
 needs no module state. Unset (always, outside tests) it costs one dictionary lookup.
 """
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
 STEPS = ("staged", "record_written", "first_rename", "renamed", "applied", "manifest_written",
-         "compact_written", "compact_applied")
+         "compact_written", "compact_applied", "writing_manifest")
 
 
 class InjectedFault(RuntimeError):
@@ -22,4 +24,6 @@ def reached(step: str) -> None:
         return
     if os.environ.get("NEWSBEAM_FAULT_MODE") == "raise":
         raise InjectedFault(f"injected fault at {step}")
+    if os.environ.get("NEWSBEAM_FAULT_MODE") == "enospc":
+        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (injected at {step})")
     os.kill(os.getpid(), signal.SIGKILL)

@@ -10,6 +10,8 @@ one byte).
 See docs/store-object-storage.md."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import stat
 import tempfile
@@ -86,30 +88,141 @@ def is_object_store(path: str) -> bool:
     return not FileSystems.get_filesystem(path).has_dirs()
 
 
+# --- durability -----------------------------------------------------------------------------
+#
+# On a local disk a file's bytes and its folder entry reach the disk only when the kernel
+# flushes them: a power cut may leave a file that was "written" empty or cut short, or a
+# rename undone. The store flushes (fsync) every file it writes and every folder it adds a
+# file to before the commit point counts. On object stores a completed upload is durable:
+# nothing to do. ``NEWSBEAM_FSYNC=0`` turns flushing off (what it costs: BENCHMARKS.md).
+
+def _syncing(path: str) -> bool:
+    return os.environ.get("NEWSBEAM_FSYNC", "1") != "0" and "://" not in path
+
+
+def sync(path: str) -> None:
+    """Flush a local file or folder to the disk; nothing on object stores."""
+    if not _syncing(path):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folders(paths, up_to: str) -> None:
+    """Flush the folders holding ``paths`` and their parents up to ``up_to`` (a new folder
+    is an entry in its parent): once each, however many paths share them."""
+    if not paths or not _syncing(up_to):
+        return
+    top, folders = up_to.rstrip("/"), set()
+    for path in paths:
+        folder = os.path.dirname(path)
+        while folder not in folders and len(folder) >= len(top):
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    for folder in sorted(folders, key=len, reverse=True):
+        if os.path.isdir(folder):
+            sync(folder)
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """What a reader can check a written file against: its size and SHA-256."""
+    size: int
+    sha256: str
+
+
+class _CheckedWriter:
+    """A write handle that counts and hashes what goes through it and, on a local disk,
+    flushes the file to the disk when closed (``written`` is set then)."""
+
+    def __init__(self, path: str):
+        self.path, self._handle = path, create(path)
+        self._hash, self._size, self.written = hashlib.sha256(), 0, None
+
+    def write(self, data) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        return self._handle.write(data)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def close(self) -> None:
+        if self._handle.closed:
+            return
+        self._handle.flush()
+        if _syncing(self.path) and hasattr(self._handle, "fileno"):
+            os.fsync(self._handle.fileno())
+        self._handle.close()
+        self.written = Written(self._size, self._hash.hexdigest())
+
+    def __enter__(self) -> "_CheckedWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def create_checked(path: str) -> _CheckedWriter:
+    """``create``, and after ``close`` the handle's ``written`` says the size and SHA-256."""
+    return _CheckedWriter(path)
+
+
+def checksum(path: str) -> Written:
+    """Size and SHA-256 of a stored file, read in 1 MB blocks."""
+    digest, size = hashlib.sha256(), 0
+    with open_read(path) as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return Written(size, digest.hexdigest())
+
+
 def write_atomically(path: str, data: bytes) -> None:
-    """Write ``path`` whole or not at all: a temporary file, then a rename, on a disk; one
-    upload on an object store, where an object appears only once its upload completes (a
-    rename there would be a copy and a delete: two more requests, and a leftover on a
-    crash)."""
+    """Write ``path`` whole or not at all, durably: a temporary file, flushed, then a rename
+    and its folder flushed, on a disk; one upload on an object store, where an object
+    appears only once its upload completes (a rename there would be a copy and a delete:
+    two more requests, and a leftover on a crash)."""
     if is_object_store(path):
         with create(path) as handle:
             handle.write(data)
         return
     temp = path + ".tmp"
-    with create(temp) as handle:
+    with create_checked(temp) as handle:
         handle.write(data)
     FileSystems.rename([temp], [path])
+    sync(os.path.dirname(path))
 
 
 def ensure_dir(path: str) -> None:
     if is_object_store(path):  # a prefix exists once an object is under it
         return
     if not FileSystems.exists(path):
+        missing = path.rstrip("/")
+        while "://" not in path and not os.path.exists(os.path.dirname(missing)):
+            missing = os.path.dirname(missing)
         try:
             FileSystems.mkdirs(path)
         except IOError:
             if not FileSystems.exists(path):  # lost a race with another worker: fine
                 raise
+        sync_folders([path + "/"], os.path.dirname(missing))  # the new folders' entries
 
 
 def match(pattern: str) -> list[FileMetadata]:

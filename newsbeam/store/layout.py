@@ -9,6 +9,9 @@
     <output>/_staging/<run_id>/                            a run's files before commit
     <output>/_log/                                         commit records (store/log.py)
     <output>/_lock/                                        who writes now (store/lock.py)
+    <output>/_quarantine/<time>/<path>                     damaged files moved aside by
+                                                          recovery or ``newsbeam verify
+                                                          --repair`` (store/repair.py)
 
 Day folders are plain ``YYYY-MM-DD`` rather than Hive's ``ingest_date=YYYY-MM-DD``: the
 column is in the files, typed ``date32``, and a Hive folder name would make readers infer a
@@ -25,6 +28,7 @@ RUNS_DIR = "_runs"
 STATE_DIR = "_state"
 LOG_DIR = "_log"
 LOCK_DIR = "_lock"
+QUARANTINE_DIR = "_quarantine"
 PARAMS_FILE = "params.json"
 
 
@@ -74,6 +78,10 @@ def log_path(output: str, name: str) -> str:
 
 def lock_dir(output: str) -> str:
     return join(output, LOCK_DIR)
+
+
+def quarantine_path(output: str, stamp: str, relative_path: str) -> str:
+    return join(output, QUARANTINE_DIR, stamp, relative_path)
 
 
 def relative(output: str, path: str) -> str:

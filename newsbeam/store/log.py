@@ -9,7 +9,9 @@
 
 A change is committed the moment its record exists: the record is written whole (a
 temporary file renamed locally, a single PUT on object stores) after every file it names
-is complete in ``_staging/``. Everything after that is roll-forward, idempotent, and
+is complete in ``_staging/`` and, on a local disk, flushed to it with its folders (``fs.sync``);
+the record itself is flushed before it counts. It names each file's size and SHA-256, so a
+reader can tell a file that was cut short or replaced (``store.integrity``). Everything after that is roll-forward, idempotent, and
 finished by whoever comes next (``recover``): the writer itself, the next run, compaction
 or a reader. Staged files no record names belong to a run that never committed: the next
 writer deletes them (roll-back). So after a crash at any instant, an output is as before
@@ -25,11 +27,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import datetime, timezone
 from typing import Iterable
 
 from newsbeam.schemas.tables import STATE_TABLES
-from newsbeam.store import faults, fs, layout
+from newsbeam.store import faults, fs, layout, lock
+
+logger = logging.getLogger(__name__)
+# What a record file that does not parse raises (cut short, garbage, a field missing).
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +45,8 @@ class FileEntry:
     final: str                 # path relative to the output directory
     staged: str | None = None  # relative path under _staging/ (None: nothing to move)
     rows: int = 0
+    size: int | None = None    # bytes and SHA-256 of the file (None in records written
+    sha256: str | None = None  # before they were kept, and in removes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +94,10 @@ def _mark(output: str, commit_id: str, state: str) -> None:
 
 
 def write_record(output: str, record: CommitRecord) -> None:
-    """The commit point: after this, the change happens whatever crashes."""
+    """The commit point: after this, the change happens whatever crashes. Only by the
+    lock's holder, once the files it names are on the disk with their folders."""
+    lock.check_held(output)
+    fs.sync_folders([fs.join(output, e.staged) for e in record.adds if e.staged], output)
     fs.ensure_dir(layout.log_dir(output))
     fs.write_atomically(layout.log_path(output, f"{record.commit_id}.json"), record.to_json())
     faults.reached("record_written")
@@ -93,21 +105,33 @@ def write_record(output: str, record: CommitRecord) -> None:
 
 def apply(output: str, record: CommitRecord) -> None:
     """Roll a committed record forward: move its staged files into place, delete the state
-    files it replaces, and mark it applied. Safe to repeat after a crash at any point."""
-    moved = 0
+    files it replaces, and mark it applied. Safe to repeat after a crash at any point.
+
+    A file in neither place (its staged copy deleted by hand, or by a writer that broke
+    the lock) is skipped with a warning: the record is applied without it, and the file
+    is reported missing (``store.integrity``) until ``newsbeam verify --repair``."""
+    lock.check_held(output)
+    moved = []
     for entry in record.adds:
         final = fs.join(output, entry.final)
         if entry.staged and not fs.exists(final):
             staged = fs.join(output, entry.staged)
+            if not fs.exists(staged):
+                logger.warning("commit %s: %s is neither staged nor in place",
+                               record.commit_id, entry.final)
+                continue
             fs.ensure_dir(final.rsplit("/", 1)[0])
             fs.rename(staged, final)
-            moved += 1
-            if moved == 1:
+            moved.append(final)
+            if len(moved) == 1:
                 faults.reached("first_rename")
+    fs.sync_folders(moved, output)  # the moves reach the disk before the record is marked
     faults.reached("renamed")
     # Runs read state files by listing them: replaced ones go now (runs hold the lock, so
     # none is reading). Replaced dataset files wait for ``vacuum``: readers may hold them.
-    fs.delete_all([fs.join(output, e.final) for e in record.removes if e.table in STATE_TABLES])
+    replaced = [fs.join(output, e.final) for e in record.removes if e.table in STATE_TABLES]
+    fs.delete_all(replaced)
+    fs.sync_folders(replaced, output)
     _mark(output, record.commit_id, "applied")
     faults.reached("applied" if record.kind == "run" else "compact_applied")
 
@@ -124,6 +148,8 @@ class LogState:
     applied: set[str]
     vacuumed: set[str]
     folded: set[str] = dataclasses.field(default_factory=set)  # read from a checkpoint
+    # Log files (names under _log/) that do not parse -> why: left out of ``records``.
+    damaged: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def pending(self) -> list[CommitRecord]:
         return [r for r in self.records if r.commit_id not in self.applied]
@@ -138,7 +164,9 @@ def read_log(output: str) -> LogState:
     record both folded and still present after a crash counts once).
 
     Readers do not hold the lock: a compaction may fold and delete files this one listed.
-    A file that vanished was folded into a newer checkpoint, so the log is read again."""
+    A file that vanished was folded into a newer checkpoint, so the log is read again.
+    A record file that does not parse (torn by a disk that lost its tail) is left out and
+    named in ``damaged``: recovery drops it if it never applied (``store.integrity``)."""
     for _ in range(4):
         try:
             return _read_log_once(output)
@@ -153,13 +181,21 @@ def _read_log_once(output: str) -> LogState:
     records = {r.commit_id: r for r in base.records}
     for name in names:
         if name.endswith(".json") and name[:-len(".json")] not in records:
-            record = CommitRecord.from_json(fs.read_bytes(layout.log_path(output, name)))
+            try:
+                record = CommitRecord.from_json(fs.read_bytes(layout.log_path(output, name)))
+            except UNREADABLE as err:
+                base.damaged[name] = _why(err)
+                continue
             records[record.commit_id] = record
     marked = {state: {n.rsplit(".", 1)[0] for n in names if n.endswith("." + state)}
               for state in ("applied", "vacuumed")}
     return LogState(sorted(records.values(), key=lambda r: (r.created_at, r.commit_id)),
                     base.applied | marked["applied"], base.vacuumed | marked["vacuumed"],
-                    base.folded)
+                    base.folded, base.damaged)
+
+
+def _why(err: Exception) -> str:
+    return f"does not parse ({type(err).__name__}: {' '.join(str(err).split())[:120]})"
 
 
 # --- checkpoints: finished records folded into one file ------------------------------------
@@ -176,9 +212,14 @@ def _read_checkpoint(output: str, names: list[str]) -> LogState:
     deleting the old: their union, since a record once finished stays so)."""
     folded = LogState([], set(), set())
     for name in sorted(n for n in names if n.endswith(".checkpoint")):
-        raw = json.loads(fs.read_bytes(layout.log_path(output, name)))
-        folded.records += [CommitRecord.from_dict(r) for r in raw["records"]
-                           if r["commit_id"] not in folded.folded]
+        try:
+            raw = json.loads(fs.read_bytes(layout.log_path(output, name)))
+            records = [CommitRecord.from_dict(r) for r in raw["records"]
+                       if r["commit_id"] not in folded.folded]
+        except UNREADABLE as err:
+            folded.damaged[name] = _why(err)
+            continue
+        folded.records += records
         folded.folded = {r.commit_id for r in folded.records}
         folded.applied |= set(raw["applied"])
         folded.vacuumed |= set(raw["vacuumed"])
@@ -206,17 +247,22 @@ def checkpoint(output: str, name: str, state: LogState | None = None) -> int:
     return len({n.rsplit(".", 1)[0] for n in folded})
 
 
-def live_files(output: str, log: LogState | None = None) -> dict[str, list[str]]:
-    """Table -> the absolute paths of its files in the newest snapshot: added by applied
-    records and not removed by an applied one."""
-    log = log or read_log(output)
+def live_entries(log: LogState) -> list[FileEntry]:
+    """The entries of every file in the newest snapshot: added by applied records and not
+    removed by an applied one."""
     removed = {e.final for r in log.records if r.commit_id in log.applied for e in r.removes}
+    return [entry for record in log.records if record.commit_id in log.applied
+            for entry in record.adds if entry.final not in removed]
+
+
+def live_files(output: str, log: LogState | None = None,
+               leave_out: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Table -> the absolute paths of its files in the newest snapshot (but those in
+    ``leave_out``, relative paths of damaged files)."""
     live: dict[str, list[str]] = {}
-    for record in log.records:
-        if record.commit_id in log.applied:
-            for entry in record.adds:
-                if entry.final not in removed:
-                    live.setdefault(entry.table, []).append(fs.join(output, entry.final))
+    for entry in live_entries(log or read_log(output)):
+        if entry.final not in leave_out:
+            live.setdefault(entry.table, []).append(fs.join(output, entry.final))
     return {table: sorted(paths) for table, paths in live.items()}
 
 

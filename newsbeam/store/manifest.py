@@ -22,11 +22,13 @@ from newsbeam.store.parquet import read_table
 
 
 def run_files(output: str, dataset: str, run_id: str, log: LogState | None = None) -> list[str]:
-    """The files of ``dataset`` the run's commits added."""
+    """The files of ``dataset`` the run's commits added (but those a repair moved aside)."""
     log = log or read_log(output)
+    lost = {e.final for r in log.records if r.kind == "repair" and r.commit_id in log.applied
+            for e in r.removes}
     return sorted(fs.join(output, e.final) for r in log.records
                   if r.run_id == run_id and r.kind == "run" and r.commit_id in log.applied
-                  for e in r.adds if e.table == dataset)
+                  for e in r.adds if e.table == dataset and e.final not in lost)
 
 
 # The small columns the manifest breaks counts down by, per dataset.

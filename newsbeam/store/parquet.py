@@ -13,8 +13,15 @@ ROWS_PER_ROW_GROUP = 10_000   # bounds the rows a writer or reader holds in memo
 
 def write_parquet(path: str, schema: pa.Schema, rows: Iterable[dict]) -> int:
     """Write ``rows`` to one Parquet file in row groups; returns the row count."""
+    return write_parquet_checked(path, schema, rows)[0]
+
+
+def write_parquet_checked(path: str, schema: pa.Schema,
+                          rows: Iterable[dict]) -> tuple[int, fs.Written]:
+    """``write_parquet``, also returning the file's size and checksum (flushed to disk)."""
     count, batch = 0, []
-    with fs.create(path) as handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+    handle = fs.create_checked(path)
+    with handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
         for row in rows:
             batch.append(row)
             if len(batch) == ROWS_PER_ROW_GROUP:
@@ -23,14 +30,15 @@ def write_parquet(path: str, schema: pa.Schema, rows: Iterable[dict]) -> int:
         if batch or not count:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             count += len(batch)
-    return count
+    return count, handle.written
 
 
-def write_table(path: str, table: pa.Table) -> int:
-    """Write an Arrow table to one Parquet file in bounded row groups; returns its rows."""
-    with fs.create(path) as handle:
+def write_table(path: str, table: pa.Table) -> tuple[int, fs.Written]:
+    """Write an Arrow table to one Parquet file in bounded row groups; returns its rows and
+    the file's size and checksum (flushed to disk)."""
+    with fs.create_checked(path) as handle:
         pq.write_table(table, handle, row_group_size=ROWS_PER_ROW_GROUP, compression="zstd")
-    return table.num_rows
+    return table.num_rows, handle.written
 
 
 def iter_rows(path: str, columns: list[str] | None = None) -> Iterator[dict]:

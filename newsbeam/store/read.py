@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from newsbeam.schemas.tables import DATASETS
-from newsbeam.store import fs, layout
-from newsbeam.store.log import live_files
+from newsbeam.store import fs, integrity, layout
+from newsbeam.store.log import live_files, read_log
 
 RUN_COLUMNS = pa.schema([
     ("run_id", pa.string()), ("status", pa.string()), ("started_at", pa.string()),
@@ -48,12 +48,17 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def connect(output: str) -> duckdb.DuckDBPyConnection:
-    """DuckDB with views ``articles``, ``duplicates``, ``rejects`` and ``runs``."""
+def connect(output: str, problems: list | None = None) -> duckdb.DuckDBPyConnection:
+    """DuckDB with views ``articles``, ``duplicates``, ``rejects`` and ``runs``; what is
+    damaged is left out and added to ``problems`` (``integrity.Problem``)."""
     if fs.unsupported(output) or "://" in output:
         raise ValueError(f"newsbeam query reads local outputs only ({output})")
     con = duckdb.connect()
-    live = live_files(output)
+    state = read_log(output)
+    found = integrity.quick_problems(output, state)
+    if problems is not None:
+        problems += found
+    live = live_files(output, state, frozenset(p.path for p in found))
     for name, schema in DATASETS.items():
         paths = live.get(name, [])
         if paths:

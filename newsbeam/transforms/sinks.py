@@ -23,7 +23,6 @@ from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.schemas.tables import INGEST_DATE
 from newsbeam.store import layout
 from newsbeam.store.commit import StagedFile, commit, placeholders, staged_file
-from newsbeam.store.parquet import write_parquet
 
 ROWS_PER_FILE = 500_000       # keeps files a size downstream engines split well
 
@@ -95,11 +94,11 @@ class _WriteStaged(beam.DoFn):
             rows = [{**row, INGEST_DATE.name: day} for row in rows]
         staged, final = staged_file(self.output, self.run_id, self.table, final_dir,
                                     window_tag(window))
-        rows = write_parquet(staged, self.schema, rows)
-        self.rows_written.inc(rows)
-        self.progress.add(f"{self.table}_rows", rows)
+        written = StagedFile.write(self.table, staged, final, self.schema, rows)
+        self.rows_written.inc(written.rows)
+        self.progress.add(f"{self.table}_rows", written.rows)
         self.progress.flush()
-        return StagedFile(self.table, staged, final, rows)
+        return written
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,7 +38,12 @@ class ReadStates(beam.PTransform):
 class _ReadTableFile(beam.DoFn):
     def process(self, table_path: tuple[str, str]) -> Iterator:
         table, path = table_path
-        for row in iter_rows(path):
+        try:
+            rows = list(iter_rows(path))
+        except Exception as err:  # a damaged file: name it (Beam's wrapping hides the cause)
+            raise IOError(f"state file {path} cannot be read ({type(err).__name__}: {err}); "
+                          "run 'newsbeam verify --output <output>'") from err
+        for row in rows:
             yield beam.pvalue.TaggedOutput(table, row)
 
 

@@ -13,6 +13,7 @@ from newsbeam.cli import main
 from tests.helpers.comparable import comparable_rows
 from tests.helpers.portable import ROOT, ServiceFailed, portable_services
 from tests.helpers.runs import FIXTURES, read_manifest, write_config
+from tests.helpers.shims import path_with_first, shim
 from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
 
 
@@ -35,6 +36,15 @@ def reference(tmp_path_factory) -> tuple[pathlib.Path, dict]:
     return config, rows
 
 
+@pytest.fixture
+def another_python_on_path(tmp_path, monkeypatch):
+    """A ``python`` first on PATH that is not this interpreter (as in a venv that is not
+    activated): a worker started as a bare ``python`` fails instead of passing by luck."""
+    other = shim(tmp_path / "other-bin", "python",
+                 "echo 'not the Python running the tests' >&2; exit 1")
+    monkeypatch.setenv("PATH", path_with_first(other))
+
+
 def run_on(config: pathlib.Path, output: pathlib.Path, runner_args: list[str]) -> dict:
     assert main(["run", "--config", str(config), "--output", str(output), *runner_args]) == 0
     manifest = read_manifest(output)
@@ -42,7 +52,8 @@ def run_on(config: pathlib.Path, output: pathlib.Path, runner_args: list[str]) -
     return comparable_rows(output)
 
 
-def test_two_worker_processes_write_the_same_rows(reference, tmp_path, monkeypatch):
+def test_two_worker_processes_write_the_same_rows(reference, tmp_path, monkeypatch,
+                                                  another_python_on_path):
     config, rows = reference
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers import this tree's newsbeam
     assert run_on(config, tmp_path / "out", [
@@ -50,7 +61,9 @@ def test_two_worker_processes_write_the_same_rows(reference, tmp_path, monkeypat
         "--direct_num_workers=2"]) == rows
 
 
-def test_a_portable_runner_with_an_external_worker_pool_writes_the_same_rows(reference, tmp_path):
+@pytest.mark.timeout(600)
+def test_a_portable_runner_with_an_external_worker_pool_writes_the_same_rows(
+        reference, tmp_path, another_python_on_path):
     config, rows = reference
     with contextlib.ExitStack() as stack:
         try:

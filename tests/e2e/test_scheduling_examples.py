@@ -17,6 +17,7 @@ import pytest
 
 from newsbeam.store.lock import LOCKED_EXIT_CODE, acquire
 from tests.helpers.runs import read_dataset
+from tests.helpers.shims import path_with_first, shim
 
 ROOT = pathlib.Path(__file__).parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -96,13 +97,8 @@ def test_the_dag_imports_where_airflow_is_installed():
 @pytest.fixture
 def shell_env(tmp_path: pathlib.Path) -> dict[str, str]:
     """PATH with a ``newsbeam`` that runs this checkout (the command line stays as written)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    shim = bin_dir / "newsbeam"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m newsbeam "$@"\n')
-    shim.chmod(0o755)
-    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "PYTHONPATH": str(ROOT)}
+    bin_dir = shim(tmp_path / "bin", "newsbeam", f'exec "{sys.executable}" -m newsbeam "$@"')
+    return {**os.environ, "PATH": path_with_first(bin_dir), "PYTHONPATH": str(ROOT)}
 
 
 def as_here(command: str, tmp_path: pathlib.Path) -> str:

@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Iterator
 
+from tests.helpers.shims import path_with_first, shim
+
 ROOT = pathlib.Path(__file__).parents[2]
 _POOL_PORT = re.compile(r"worker pool servicer at port: (\S+:\d+)")
 
@@ -39,13 +41,11 @@ def _start(args: list[str], log: pathlib.Path, env: dict) -> subprocess.Popen:
 
 
 def _this_python_first(folder: pathlib.Path) -> str:
-    """A PATH whose ``python`` is this interpreter: Beam's worker pool starts each worker as
-    a bare ``python -c ...`` (worker_pool_main.py), which would otherwise be whatever
-    ``python`` the PATH finds first (a pyenv shim, another version, none)."""
-    bin_dir = folder / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    (bin_dir / "python").symlink_to(sys.executable)
-    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    """A PATH whose ``python`` is this interpreter. Beam's worker pool starts each SDK
+    worker as a bare ``python`` from PATH: in a venv that is not activated that is another
+    Python (without Beam, or without this tree), the worker never starts and the job
+    waits forever."""
+    return path_with_first(shim(folder / "python-bin", "python", f'exec "{sys.executable}" "$@"'))
 
 
 @contextlib.contextmanager

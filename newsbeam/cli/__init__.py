@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
-import tempfile
 
 from newsbeam import __version__
-from newsbeam.cli import console, dofn_specs, extract, status
+from newsbeam.cli import console, extract, status
 from newsbeam.cli.options import add_extract_processes, load_run_config
-from newsbeam.cli.lean_import import import_beam_without, unused_by_run
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
 from newsbeam.cli.summary import format_summary
+from newsbeam.modes import beam_startup
+from newsbeam.modes.scratch import exit_now, run_scratch
 
 DESCRIPTION = """\
 newsbeam: ingest news (local files, feeds, article URLs and news sitemaps) into a clean,
@@ -102,38 +100,23 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
         config = load_run_config(args)
     except ConfigError as err:
         return _config_errors(err)
-    import_beam_without(unused_by_run(config, beam_args))
-    dofn_specs.install()
+    beam_startup.start(beam_startup.config_paths(config), beam_args)
     unknown = unknown_beam_options(beam_args)
     if unknown:
         print(f"newsbeam: unknown option {unknown[0]} (see 'newsbeam run --help')",
               file=sys.stderr)
         return status.USAGE
-    scratch = tempfile.mkdtemp(prefix="newsbeam-run-")  # progress counts, workers' log
-    worker_log = os.path.join(scratch, "workers.log")
-    keep_log = False
-    try:
-        with _quiet_children(worker_log, args.verbose):
-            manifest, code = _run_pipeline(args, config, beam_args, scratch)
-        # With -v the workers wrote to the terminal: there is no log file to keep.
-        keep_log = code == status.RUN_FAILED and os.path.isfile(worker_log) \
-            and os.path.getsize(worker_log) > 0
-    finally:
-        _clean_scratch(scratch, keep=worker_log if keep_log else None)
-    if keep_log:
-        print(f"newsbeam: worker processes' messages: {worker_log}", file=sys.stderr)
+    with run_scratch(capture_workers=not args.verbose) as scratch:
+        manifest, code = _run_pipeline(args, config, beam_args, scratch)
+        scratch.keep_log = code == status.RUN_FAILED  # (with -v the workers wrote here)
+    if scratch.keep_log:
+        print(f"newsbeam: worker processes' messages: {scratch.worker_log}", file=sys.stderr)
     if manifest is not None:
         print(format_summary(manifest))
     return code
 
 
-def _quiet_children(worker_log: str, verbose: bool):
-    import contextlib
-
-    return contextlib.nullcontext() if verbose else console.capture_children(worker_log)
-
-
-def _run_pipeline(args, config, beam_args: list[str], scratch: str):
+def _run_pipeline(args, config, beam_args: list[str], scratch):
     """(manifest or None, exit status) of one run, progress shown meanwhile."""
     import contextlib
 
@@ -147,17 +130,17 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
     from newsbeam.store.lock import Locked
 
     progress = (contextlib.nullcontext() if args.quiet
-                else ProgressReporter(scratch, every=args.progress_every))
+                else ProgressReporter(scratch.folder, every=args.progress_every))
     try:
         # Signals interrupt also while the pipeline is being built, not only while it runs.
-        with stop_signals_interrupt(), recording_progress(scratch), progress:
+        with stop_signals_interrupt(), recording_progress(scratch.folder), progress:
             manifest = run_once(config, beam_args, reprocess=args.reprocess)
     except Interrupted as err:
-        _clean_scratch(scratch)
+        scratch.remove()
         where = getattr(err, "manifest_path", None)
         print(f"newsbeam: {err}; the run stopped and committed nothing"
               + (f" (failed run recorded in {where})" if where else ""), file=sys.stderr)
-        _exit_now(err.exit_code)
+        exit_now(err.exit_code)
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return None, status.LOCKED
@@ -181,41 +164,16 @@ def _run_pipeline(args, config, beam_args: list[str], scratch: str):
     return manifest, code
 
 
-def _clean_scratch(scratch: str, keep: str | None = None) -> None:
-    if keep:
-        for name in os.listdir(scratch):
-            if os.path.join(scratch, name) != keep:
-                shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
-    else:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _exit_now(code: int) -> None:
-    """End the process at once: the abandoned pipeline thread and its pools would keep an
-    orderly exit waiting (the run is already recorded as failed)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
-
-
-def _skip_ipython_probe() -> None:
-    """Beam asks on every transform applied whether it runs inside IPython, by importing
-    IPython (0.4 s when installed). A process where IPython is not imported yet is not an
-    IPython session: make that import fail fast, as it does where IPython is missing."""
-    sys.modules.setdefault("IPython", None)
-
-
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = build_parser().parse_known_args(argv)
-    _skip_ipython_probe()
+    beam_startup.skip_ipython_probe()
     console.configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args, beam_args)
     if args.command in STREAM_COMMANDS:  # they take Beam options too
         return STREAM_COMMANDS[args.command](args, beam_args)
+    if args.command == "compact":
+        beam_startup.start([args.output], beam_args)
     if args.command == "compact" and beam_args and not unknown_beam_options(beam_args):
         # e.g. --s3_endpoint_url: compaction on an object store needs its settings too
         from apache_beam.io.filesystems import FileSystems

@@ -9,6 +9,7 @@ import threading
 
 from newsbeam.cli.options import add_extract_processes, load_run_config
 from newsbeam.config import duration_seconds
+from newsbeam.modes import beam_startup
 
 STREAM_EPILOG = """\
 Work comes from the config's 'stream' section: a Pub/Sub subscription of URLs
@@ -92,6 +93,7 @@ def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = _load(args)
     if config is None:
         return 2
+    beam_startup.start(beam_startup.config_paths(config), beam_args)
     from newsbeam.modes.follow import follow
 
     outcomes = follow(config, beam_args, every, args.max_runs, _stop_on_signals(),
@@ -107,6 +109,7 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = _load(args)
     if config is None:
         return 2
+    beam_startup.start(beam_startup.config_paths(config), beam_args, streams=True)
     from newsbeam.config import ConfigError
     from newsbeam.modes.stream import stream
     from newsbeam.store.commit import CommittedButFailed

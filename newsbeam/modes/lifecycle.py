@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 from apache_beam.io.filesystems import FileSystems
 
 from newsbeam.config import Config
+from newsbeam.modes import beam_startup
 from newsbeam.pipelines.preflight import preflight
 from newsbeam.pipelines.runner import new_run
 from newsbeam.records.run import RunContext
@@ -63,6 +64,7 @@ def run_lifecycle(config: Config, options, holder: str,
     the run committed and dropped whatever it did not. Raises ConfigError before anything
     runs (preflight) and ``Locked`` when another writer holds the output.
     """
+    beam_startup.cache_dofn_specs()  # (the CLI started it already; a library caller too)
     FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
     preflight(config)
     with holding(config.output, holder):

@@ -1,0 +1,137 @@
+"""Beam start-up measures, in the one place every mode (run, follow, stream, compact) goes
+through: ``start`` before the process imports Beam, and ``cache_dofn_specs`` (again, a no-op
+then) whenever a run's lifecycle begins, so library callers get it too.
+
+Three measures, each a change to how Beam behaves in this process:
+
+- **Lean import** (``sys.modules`` edits): ``import apache_beam`` imports every optional
+  library it finds installed, used or not: pandas (~0.5 s), the Pub/Sub client (~0.25 s),
+  pymongo (~0.15 s), boto3 for the S3 filesystem (~0.25 s), about half of Beam's import.
+  Hidden while Beam is imported, each looks missing to Beam (as on a plain install) and is
+  left out; afterwards they import normally again. Hidden only where the mode cannot need
+  them: no mode writes MongoDB or DataFrames, only a stream reads Pub/Sub, and boto3 stays
+  as soon as any path (or an ``--s3_...`` option) is a URI.
+- **No IPython probe**: Beam asks on every transform applied whether it runs inside IPython,
+  by importing IPython (0.4 s when installed). A process where IPython is not imported yet
+  is not an IPython session: that import is made to fail fast, as where IPython is missing.
+- **DoFn specs per class** (replaces ``userstate.get_dofn_specs``): Beam asks which state and
+  timers a DoFn declares about six times per ParDo, each call wrapping every method of
+  ``dir(dofn)`` and taking its ``inspect.signature``: 18,000 signatures for the 97 ParDos of
+  a batch run, a third of graph construction (cProfile). The answer depends only on the
+  methods the DoFn has, which are its class's unless the instance holds bound methods of
+  its own; so it is kept per class, and a DoFn holding bound methods is asked every time.
+
+Each is fitted to one Beam version (``FITTED_BEAM``) and stays off on any other; the canary
+tests in tests/modes/test_beam_startup.py fail when Beam stops calling what they replace.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+import sys
+import types
+from typing import Iterable
+
+from newsbeam.config import Config, FilesSource, UrlsSource, WarcSource, has_scheme
+
+LOG = logging.getLogger(__name__)
+FITTED_BEAM = "2.77.0"  # the Beam version every measure below was checked against
+NEVER_USED = ("pandas", "pymongo")
+PUBSUB_CLIENT = ("google.cloud.pubsub",)
+S3_CLIENT = ("boto3",)
+
+
+def beam_version() -> str | None:
+    """The installed Beam's version, without importing it."""
+    try:
+        return importlib.metadata.version("apache-beam")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def fits() -> bool:
+    """Whether the installed Beam is the one the measures were fitted to."""
+    fitted = beam_version() == FITTED_BEAM
+    if not fitted:
+        LOG.debug("Beam %s, not %s: start-up measures off", beam_version(), FITTED_BEAM)
+    return fitted
+
+
+def start(paths: Iterable[str], beam_args: list[str], streams: bool = False) -> None:
+    """Every measure, for a mode whose paths (output, sources) are ``paths``; call it
+    before anything imports Beam. ``streams``: the mode may read Pub/Sub."""
+    skip_ipython_probe()
+    import_beam_without(unused_modules(paths, beam_args, streams))
+    cache_dofn_specs()
+
+
+def config_paths(config: Config) -> list[str]:
+    """The output and every source path of ``config``."""
+    paths = [config.output]
+    for source in config.sources:
+        if isinstance(source, (FilesSource, WarcSource)):
+            paths.extend(source.patterns)
+        elif isinstance(source, UrlsSource) and source.path:
+            paths.append(source.path)
+    return paths
+
+
+def unused_modules(paths: Iterable[str], beam_args: list[str],
+                   streams: bool = False) -> tuple[str, ...]:
+    """The optional modules a mode over ``paths`` with ``beam_args`` cannot need."""
+    local = not any(map(has_scheme, paths)) \
+        and not any(arg.startswith("--s3") for arg in beam_args)
+    return NEVER_USED + (() if streams else PUBSUB_CLIENT) + (S3_CLIENT if local else ())
+
+
+def import_beam_without(hidden: tuple[str, ...]) -> None:
+    """Import ``apache_beam`` with the modules ``hidden`` looking uninstalled to it (only in
+    a process that has not imported Beam yet, and only on the fitted Beam)."""
+    if "apache_beam" in sys.modules or not fits():
+        return
+    blocked = [name for name in hidden if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # ``import name`` raises ImportError
+    try:
+        importlib.import_module("apache_beam")
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, True) is None:
+                del sys.modules[name]
+
+
+def skip_ipython_probe() -> None:
+    """Beam's IPython probe fails fast in a process that has not imported IPython."""
+    if fits():
+        sys.modules.setdefault("IPython", None)
+
+
+def cache_dofn_specs() -> None:
+    """``userstate.get_dofn_specs`` answered once per DoFn class in this process (once; a
+    no-op when installed already or on another Beam)."""
+    if not fits():
+        return
+    from apache_beam.transforms import userstate
+
+    if getattr(userstate.get_dofn_specs, "newsbeam_cached", False):
+        return
+    userstate.get_dofn_specs = cached_per_class(userstate.get_dofn_specs)
+
+
+def cached_per_class(get_dofn_specs):
+    by_class: dict[type, tuple[frozenset, frozenset]] = {}
+
+    def cached_get_dofn_specs(dofn):
+        if any(isinstance(value, types.MethodType)
+               for value in getattr(dofn, "__dict__", {}).values()):
+            return get_dofn_specs(dofn)
+        cls = type(dofn)
+        if cls not in by_class:
+            states, timers = get_dofn_specs(dofn)
+            by_class[cls] = frozenset(states), frozenset(timers)
+        states, timers = by_class[cls]
+        return set(states), set(timers)  # callers get their own sets, as before
+
+    cached_get_dofn_specs.newsbeam_cached = True
+    return cached_get_dofn_specs

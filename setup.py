@@ -10,8 +10,10 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["newsbeam", "newsbeam.*"]),
     install_requires=[
-        "apache-beam>=2.77,<2.78",
-        "trafilatura>=2.0,<3",
+        # The lowest allowed version of these two is the one CI tests (docs/development.md,
+        # tests/test_dependency_floors.py): newsbeam's extraction leans on trafilatura 2.3.
+        "apache-beam>=2.77.0,<2.78",
+        "trafilatura>=2.3.1,<2.4",
         "feedparser>=6.0.11,<7",
         "pyarrow>=17,<26",           # Beam 2.77 caps pyarrow below 26
         "numpy>=1.26,<2.5",          # and numpy below 2.5

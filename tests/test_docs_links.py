@@ -1,5 +1,7 @@
-"""Every relative link in the README and in docs/ points at a file or folder that exists
-(pages move: docs/ took the README's reference; a link left behind fails here)."""
+"""Every relative link in the README, BENCHMARKS.md and docs/ points at a file or folder
+that exists, and every module they name in backticks (`tests/helpers/loopback.py`,
+`transforms/dedup/near.py`: from the repository or from newsbeam/) exists: files move, and
+a page left pointing at the old place fails here."""
 from __future__ import annotations
 
 import pathlib
@@ -10,6 +12,7 @@ PAGES = [ROOT / "README.md", ROOT / "BENCHMARKS.md", *sorted((ROOT / "docs").rgl
 # [text](target) outside code: the target up to a space, a closing parenthesis or a #anchor.
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s#]*)(?:#[^)\s]*)?\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+MODULE = re.compile(r"`([a-z0-9_.-]+(?:/[a-z0-9_.-]+)+\.py)`")
 
 
 def relative_links(page: pathlib.Path) -> list[str]:
@@ -26,3 +29,10 @@ def test_every_relative_link_in_the_docs_resolves():
 def test_the_link_check_sees_links():
     readme = relative_links(ROOT / "README.md")
     assert "docs/index.md" in readme and "SCHEMA.md" in readme
+
+
+def test_every_module_the_docs_name_exists():
+    missing = [f"{page.relative_to(ROOT)}: {name}" for page in PAGES
+               for name in MODULE.findall(page.read_text(encoding="utf-8"))
+               if not any((base / name).exists() for base in (ROOT, ROOT / "newsbeam"))]
+    assert not missing, "modules named in the docs that do not exist:\n" + "\n".join(missing)

@@ -172,10 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, beam_args)
     if args.command in STREAM_COMMANDS:  # they take Beam options too
         return STREAM_COMMANDS[args.command](args, beam_args)
-    if args.command == "compact":
+    if args.command in ("compact", "verify"):
         beam_startup.start([args.output], beam_args)
-    if args.command == "compact" and beam_args and not unknown_beam_options(beam_args):
-        # e.g. --s3_endpoint_url: compaction on an object store needs its settings too
+    if args.command in ("compact", "verify") and beam_args \
+            and not unknown_beam_options(beam_args):
+        # e.g. --s3_endpoint_url: an output on an object store needs its settings
         from apache_beam.io.filesystems import FileSystems
         from apache_beam.options.pipeline_options import PipelineOptions
         FileSystems.set_options(PipelineOptions(beam_args))

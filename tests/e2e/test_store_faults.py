@@ -80,6 +80,7 @@ def truncate(path: pathlib.Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+@pytest.mark.slow  # a run in a child process, killed at its commit point
 def test_a_torn_record_that_never_applied_is_dropped_by_recovery(store, capsys):
     store.run_killed_at("record_written")
     (record,) = files(store.output, "_log/*.json")
@@ -141,7 +142,6 @@ def test_a_damaged_state_file_is_named_and_rebuilt(store, capsys, table, damage)
     assert store.command("verify") == 0
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "delete"])
 def test_a_damaged_articles_file_is_named_and_its_inputs_read_again(store, capsys, damage):
     assert store.run() == 0

@@ -120,3 +120,21 @@ def test_a_writer_whose_lock_was_taken_over_stops_before_committing(tmp_path):
     finally:
         mine.release()
     assert fs.exists(lock.lock_path(output))  # release leaves the other writer's lock
+
+
+def test_recovery_of_a_writer_whose_lock_was_taken_over_deletes_nothing(tmp_path):
+    """The fault of issue 18: a second writer's recovery deleted the first's staging."""
+    from tests.helpers.store import stage_rejects
+    from newsbeam.store.recover import recover
+
+    output = str(tmp_path)
+    staged = stage_rejects(output, "20260102T000000Z-bbbbbbbb")  # another writer's, mid-run
+    mine = lock.acquire(output, "newsbeam run")
+    try:
+        os.remove(lock.lock_path(output))
+        write_lock(output, owner_of(os.getppid(), command="newsbeam run"))
+        with pytest.raises(lock.LockLost):
+            recover(output)
+    finally:
+        mine.release()
+    assert all(os.path.exists(s.staged_path) for s in staged)

@@ -197,3 +197,27 @@ def test_query_and_stats_refuse_an_object_store_output_in_one_line(command, caps
     assert main([command[0], "--output", "s3://bucket/news", *command[1:]]) == 2
     err = capsys.readouterr().err.strip()
     assert "reads local outputs only" in err and "\n" not in err
+
+
+def test_garbage_as_the_lock_on_s3_is_taken_over_and_a_second_writer_refused(s3, output):
+    from newsbeam.store.lock import lock_path
+
+    bucket, _, prefix = output.removeprefix("s3://").partition("/")
+    s3.client().put_object(Bucket=bucket, Key=f"{prefix}/{lock_path('x').split('/', 1)[1]}",
+                           Body=b"\x00 not a lock")
+    with acquire(output, "first"):  # the conditional PUT succeeds once the garbage is gone
+        with pytest.raises(Locked, match="first"):
+            acquire(output, "second")  # If-None-Match: * refuses it
+
+
+def test_verify_and_repair_on_s3_name_and_quarantine_a_lost_object(s3, output, capsys):
+    _commit_three_articles(output)
+    (lost,) = [k for k in keys(s3, output) if k.startswith("articles/")]
+    bucket, _, prefix = output.removeprefix("s3://").partition("/")
+    s3.client().delete_object(Bucket=bucket, Key=f"{prefix}/{lost}")
+    capsys.readouterr()
+    assert main(["verify", "--output", output, *s3.beam_args()]) == 1
+    assert f"{lost}: missing" in capsys.readouterr().out
+    assert main(["verify", "--output", output, "--repair", *s3.beam_args()]) == 0
+    assert "files: forgot 3 entries" in capsys.readouterr().out
+    assert main(["verify", "--output", output, *s3.beam_args()]) == 0

@@ -1,6 +1,8 @@
 """Crash injection for tests: ``NEWSBEAM_FAULT_AT=<step>`` kills (or with
 ``NEWSBEAM_FAULT_MODE=raise`` fails, with ``NEWSBEAM_FAULT_MODE=enospc`` fails as a full
-disk would) the process that reaches that step of a commit.
+disk would) the process that reaches that step of a commit. ``NEWSBEAM_FAULT_MODE=fill``
+fills the filesystem holding the file ``NEWSBEAM_FAULT_FILL`` instead (a small tmpfs in
+tests), so what comes next meets a real full disk.
 
 An environment variable, read at each step, so it reaches Beam worker processes too and
 needs no module state. Unset (always, outside tests) it costs one dictionary lookup.
@@ -26,4 +28,20 @@ def reached(step: str) -> None:
         raise InjectedFault(f"injected fault at {step}")
     if os.environ.get("NEWSBEAM_FAULT_MODE") == "enospc":
         raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (injected at {step})")
+    if os.environ.get("NEWSBEAM_FAULT_MODE") == "fill":
+        _fill(os.environ["NEWSBEAM_FAULT_FILL"])
+        return
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fill(path: str) -> None:
+    """Write zeros to ``path`` until its filesystem has no space left, down to a page."""
+    with open(path, "wb", buffering=0) as handle:
+        for size in (1 << 20, 1 << 12):
+            block = bytes(size)
+            try:
+                while True:
+                    handle.write(block)
+            except OSError as err:
+                if err.errno != errno.ENOSPC:
+                    raise

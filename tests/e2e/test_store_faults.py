@@ -198,6 +198,45 @@ def test_a_full_disk_after_the_commit_point_reports_committed(store, capsys, mon
     store.assert_every_input_once(capsys)
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MB tmpfs mounted for the test (needs root; skipped elsewhere)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
+                          capture_output=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_real_full_disk_after_the_commit_point_reports_committed(store, small_disk,
+                                                                   capsys, monkeypatch):
+    """The output on a small tmpfs, filled up right after the commit: the manifest's write
+    meets a real ENOSPC."""
+    store.output = small_disk / "out"
+    filler = small_disk / "filler"
+    monkeypatch.setenv("NEWSBEAM_FAULT_AT", "writing_manifest")
+    monkeypatch.setenv("NEWSBEAM_FAULT_MODE", "fill")
+    monkeypatch.setenv("NEWSBEAM_FAULT_FILL", str(filler))
+    capsys.readouterr()
+    assert store.run() == 5
+    error = capsys.readouterr().err
+    assert "committed its data" in error and "No space left on device" in error
+    assert "injected" not in error  # the disk's own ENOSPC
+    assert filler.stat().st_size > 0 and not list(store.output.glob("_runs/*.json"))
+    monkeypatch.delenv("NEWSBEAM_FAULT_AT")
+    filler.unlink()  # the operator frees the disk
+    assert store.run() == 0  # its recovery writes the lost manifest; nothing is read again
+    assert [r["inputs"] for r in store.query(capsys, "select * from runs order by run_id")] \
+        == [7, 0]
+    store.assert_every_input_once(capsys)
+    assert store.command("verify") == 0
+
+
 def test_verify_of_a_missing_output_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["verify", "--output", str(tmp_path / "nothing")]) == 2
     error = capsys.readouterr().err

@@ -9,8 +9,7 @@ REJECTED = 4         # extract: the page could not become an article (reason pri
 COMMITTED_THEN_FAILED = 5  # the run committed its data, then a later step failed (e.g.
 #                            its manifest: disk full); the next run's recovery finishes it
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
-# Stopped by a signal: 128 + its number, as shells report it.
-INTERRUPTED_SIGINT, INTERRUPTED_SIGTERM = 130, 143
+# Stopped by a signal: 128 + its number, as shells report it (pipelines.interrupt).
 
 RUN_HELP = """\
 Exit status:

@@ -13,8 +13,11 @@ import errno
 import os
 import signal
 
-STEPS = ("staged", "record_written", "first_rename", "renamed", "applied", "manifest_written",
-         "compact_written", "compact_applied", "writing_manifest")
+# The steps of one commit, in order, then the steps around it (tests/store/test_commit.py
+# checks every ``reached`` in the package names one of them).
+COMMIT_STEPS = ("staged", "record_written", "first_rename", "renamed", "applied")
+STEPS = COMMIT_STEPS + ("writing_manifest", "manifest_written", "compact_written",
+                        "compact_applied")
 
 
 class InjectedFault(RuntimeError):

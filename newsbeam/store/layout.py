@@ -32,10 +32,6 @@ QUARANTINE_DIR = "_quarantine"
 PARAMS_FILE = "params.json"
 
 
-def dataset_dir(output: str, dataset: str) -> str:
-    return join(output, dataset)
-
-
 def partition_dir(output: str, dataset: str, ingest_date: str) -> str:
     return join(output, dataset, ingest_date)
 

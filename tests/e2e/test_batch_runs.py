@@ -33,7 +33,7 @@ def test_fixtures_config_writes_five_clean_articles(tmp_path, capsys):
 
     headlines = sorted(p.read_text(encoding="utf-8").strip().splitlines()[0] for p in SAMPLES)
     rows = duckdb.sql(f"select title, text, ingest_date, authors, source from read_parquet("
-                      f"'{output}/articles/**/*.parquet', hive_partitioning=true)").fetchall()
+                      f"'{output}/articles/**/*.parquet')").fetchall()
     assert sorted(r[0] for r in rows) == headlines
     for title, text, _, authors, source in rows:
         assert source == "samples" and authors == []

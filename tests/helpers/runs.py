@@ -33,7 +33,7 @@ def read_dataset(output: pathlib.Path, name: str) -> list[dict]:
     folder = output / name
     if not folder.exists() or not any(folder.rglob("*.parquet")):
         return []
-    rows = ds.dataset(str(folder), partitioning="hive").to_table().to_pylist()
+    rows = ds.dataset(str(folder)).to_table().to_pylist()
     return sorted(rows, key=lambda r: (r.get("article_id") or "", r.get("input") or ""))
 
 

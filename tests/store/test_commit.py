@@ -2,6 +2,7 @@
 it or, once recovered, as after it; never in between."""
 from __future__ import annotations
 
+import ast
 import os
 import pathlib
 import signal
@@ -14,7 +15,8 @@ from newsbeam.store.recover import recover
 from tests.helpers.store import commit_in_child_command, committed_run, run_files, stage_rejects
 
 ROOT = pathlib.Path(__file__).parents[2]
-COMMIT_STEPS = ["staged", "record_written", "first_rename", "renamed", "applied"]
+COMMIT_STEPS = faults.COMMIT_STEPS
+PACKAGE = ROOT / "newsbeam"
 
 
 def state(output: pathlib.Path) -> tuple[set[str], dict]:
@@ -98,3 +100,21 @@ def test_once_a_stopped_run_closes_the_gate_no_commit_starts(tmp_path):
             os._exit(code)
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     assert log.read_log(output).records == [] and run_files(tmp_path / "out") == set()
+
+
+def step_names(node: ast.AST) -> set[str]:
+    """The step names an argument of ``faults.reached`` can be (a name or a choice of two)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return step_names(node.body) | step_names(node.orelse)
+    return set()
+
+
+def test_every_fault_step_the_code_reaches_is_a_declared_one():
+    reached = {step for path in PACKAGE.rglob("*.py")
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and node.func.attr == "reached" and node.args
+               for step in step_names(node.args[0])}
+    assert reached == set(faults.STEPS)

@@ -3,6 +3,7 @@ import pathlib
 from datetime import datetime, timezone
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing import test_pipeline
@@ -37,8 +38,8 @@ def test_committed_files_land_in_day_folders_with_their_ingest_date(tmp_path):
 
 
 def test_a_failing_run_commits_nothing(tmp_path):
-    bad = {**rejects(1)[0], "reason": None}  # violates the non-null 'reason' column
-    with pytest.raises(Exception):
+    bad = rejects(1)[0]  # a rejects row as a duplicates row: no article_id, a non-null column
+    with pytest.raises(pa.ArrowInvalid, match="'article_id' is declared non-nullable"):
         with test_pipeline.TestPipeline(runner="FnApiRunner") as p:
             good = p | "Good" >> beam.Create(rejects(2))
             broken = p | "Bad" >> beam.Create([bad])

@@ -10,11 +10,11 @@ from __future__ import annotations
 import apache_beam as beam
 
 from newsbeam.transforms.dedup.earlier import MatchEarlierRuns
-from newsbeam.transforms.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.transforms.dedup.exact import ExactRounds
 from newsbeam.transforms.dedup.near import KEPT_SIGNED, NearDedup
+from newsbeam.transforms.dedup.settle import settle
 from newsbeam.config import DedupConfig
-from newsbeam.core.dedup.index import index_entry, signed_of
-from newsbeam.schemas.tables import DEDUP_INDEX
+from newsbeam.core.dedup.index import signed_of
 
 
 class BatchDedup(beam.PTransform):
@@ -35,20 +35,11 @@ class BatchDedup(beam.PTransform):
             later.append(earlier_dups)
         else:
             entries = rows.pipeline | "NoIndex" >> beam.Create([])
+        kept_signed = None
         if self.config.near.enabled:
             earlier_signed = entries | "EarlierSignatures" >> beam.FlatMap(signed_of)
             near = (articles, earlier_signed) | "Near" >> NearDedup(self.config.near)
             articles, kept_signed = near["articles"], near[KEPT_SIGNED]
             later.append(near["duplicates"])
-        else:
-            kept_signed = articles | "Unsigned" >> beam.Map(lambda row: (row, None))
-        duplicates = exact_dups
-        if later:
-            later = tuple(later) | "LaterDuplicates" >> beam.Flatten()
-            exact_dups = (exact_dups, later) | "FollowLaterKeepers" >> RepointDuplicates()
-            duplicates = (exact_dups, later) | "AllDuplicates" >> beam.Flatten()
-        outputs = {"articles": (articles, duplicates) | "Attach" >> AttachDuplicates(),
-                   "duplicates": duplicates}
-        if self.index_entries is not None:
-            outputs[DEDUP_INDEX] = kept_signed | "IndexRows" >> beam.MapTuple(index_entry)
-        return outputs
+        return settle(articles, exact_dups, later, kept_signed,
+                      index=self.index_entries is not None)

@@ -27,14 +27,13 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Duration
 
 from newsbeam.transforms.dedup.earlier import ReadIndex
-from newsbeam.transforms.dedup.exact import AttachDuplicates, ExactRounds, RepointDuplicates
+from newsbeam.transforms.dedup.exact import ExactRounds
 from newsbeam.transforms.dedup.near import KEPT_SIGNED
+from newsbeam.transforms.dedup.settle import settle
 from newsbeam.transforms.dedup.stream_near import StreamNear
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.exact import content_key, duplicate_row
-from newsbeam.core.dedup.index import index_entry
 from newsbeam.core.dedup.rank import row_rank
-from newsbeam.schemas.tables import DEDUP_INDEX
 
 STREAM_DEDUP = "stream_dedup"  # metrics namespace
 
@@ -136,19 +135,11 @@ class StreamDedup(beam.PTransform):
             "url", lambda r: r["canonical_url"], self.ttl, self.windowing)
         kept, content_dups = (by_url, entries) | "ByContent" >> FirstSeen(
             "content", content_key, self.ttl, self.windowing)
-        later = [url_dups, content_dups]
+        later, kept_signed = [url_dups, content_dups], None
         if self.near is not None and self.near.enabled:
             near = (kept, entries) | "Near" >> StreamNear(self.near, self.ttl, self.windowing)
             kept, kept_signed = near["articles"], near[KEPT_SIGNED]
             later.append(near["duplicates"])
-        else:
-            kept_signed = kept | "Unsigned" >> beam.Map(lambda row: (row, None))
-        earlier = tuple(later) | "EarlierWindows" >> beam.Flatten()
         # A window's duplicates follow their keeper when it lost to an earlier window.
-        window_dups = (window_dups, earlier) | "FollowEarlier" >> RepointDuplicates()
-        duplicates = (window_dups, earlier) | "AllDuplicates" >> beam.Flatten()
-        outputs = {"articles": (kept, duplicates) | "Attach" >> AttachDuplicates(),
-                   "duplicates": duplicates}
-        if self.index_output is not None:
-            outputs[DEDUP_INDEX] = kept_signed | "IndexRows" >> beam.MapTuple(index_entry)
-        return outputs
+        return settle(kept, window_dups, later, kept_signed,
+                      index=self.index_output is not None)

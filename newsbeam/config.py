@@ -41,8 +41,15 @@ class Limits:
     # Extraction children per worker process, fed at once: 0 is as many as the worker's
     # cores (docs/extraction-pool.md). Unused when the time limit is off.
     extract_processes: int = 0
+    # A local run over more files than this (or more MB of them) works through them in
+    # chunks, each committed as it ends, so memory depends on the chunk, not the run
+    # (docs/chunked-runs.md). 0 lifts that bound.
+    chunk_inputs: int = 500
+    chunk_mb: float = 256.0
 
     def problems(self, where: str) -> Iterator[str]:
+        if self.chunk_inputs < 0 or self.chunk_mb < 0:
+            yield f"{where}.chunk_inputs, chunk_mb: must be 0 (no bound) or positive"
         if self.extract_timeout_seconds < 0:
             yield f"{where}.extract_timeout_seconds: must be 0 (off) or positive"
         if self.extract_processes < 0:
@@ -379,6 +386,20 @@ def with_extract_processes(config: Config, processes: int | None) -> Config:
         raise ConfigError("--extract-processes: must be 0 (as many as cores) or positive")
     return dataclasses.replace(
         config, limits=dataclasses.replace(config.limits, extract_processes=processes))
+
+
+def with_chunk_bounds(config: Config, chunk_inputs: int | None, chunk_mb: float | None
+                      ) -> Config:
+    """``config`` with ``--chunk-inputs`` / ``--chunk-mb`` over its ``limits``; None leaves
+    a bound as it is."""
+    given = {name: value for name, value in (("chunk_inputs", chunk_inputs),
+                                             ("chunk_mb", chunk_mb)) if value is not None}
+    if not given:
+        return config
+    limits = dataclasses.replace(config.limits, **given)
+    if limits.chunk_inputs < 0 or limits.chunk_mb < 0:
+        raise ConfigError("--chunk-inputs, --chunk-mb: must be 0 (no bound) or positive")
+    return dataclasses.replace(config, limits=limits)
 
 
 def parse_config(raw: Any, path: str, output: str | None = None,

@@ -10,7 +10,7 @@ import sys
 
 from newsbeam import __version__
 from newsbeam.cli import console, extract, status
-from newsbeam.cli.options import add_extract_processes, load_run_config
+from newsbeam.cli.options import add_chunk_options, add_extract_processes, load_run_config
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
 from newsbeam.cli.summary import format_summary
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true",
                      help="no progress on stderr (errors and the summary are still printed)")
     add_extract_processes(run)
+    add_chunk_options(run)
     run.add_argument("--progress-every", type=float, metavar="SECONDS",
                      help="seconds between progress lines (default: 0.5 on a terminal, "
                           "5 otherwise)")

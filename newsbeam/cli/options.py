@@ -10,10 +10,22 @@ def add_extract_processes(parser: argparse.ArgumentParser) -> None:
                              "limits.extract_processes; 0: as many as cores)")
 
 
-def load_run_config(args: argparse.Namespace):
-    """The config of ``--config``, with ``--output`` and ``--extract-processes`` over its
-    own; raises ``ConfigError``."""
-    from newsbeam.config import load_config, with_extract_processes
+def add_chunk_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chunk-inputs", type=int, metavar="N",
+                        help="work through local files in chunks of at most N files, each "
+                             "committed as it ends (default: the config's "
+                             "limits.chunk_inputs, 500; 0: no bound; docs/chunked-runs.md)")
+    parser.add_argument("--chunk-mb", type=float, metavar="MB",
+                        help="...and of at most MB megabytes of files (default: "
+                             "limits.chunk_mb, 256; 0: no bound)")
 
-    return with_extract_processes(load_config(args.config, output=args.output),
-                                  args.extract_processes)
+
+def load_run_config(args: argparse.Namespace):
+    """The config of ``--config``, with ``--output``, ``--extract-processes`` and the
+    chunk bounds (where the command has them) over its own; raises ``ConfigError``."""
+    from newsbeam.config import load_config, with_chunk_bounds, with_extract_processes
+
+    config = with_extract_processes(load_config(args.config, output=args.output),
+                                    args.extract_processes)
+    return with_chunk_bounds(config, getattr(args, "chunk_inputs", None),
+                             getattr(args, "chunk_mb", None))

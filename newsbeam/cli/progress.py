@@ -23,7 +23,11 @@ def format_progress(counts: dict[str, int], elapsed: float) -> str:
     settled = counts.get("normalize_ok", 0) + rejects
     rate = settled / elapsed if elapsed > 0 else 0.0
     minutes, seconds = divmod(int(elapsed), 60)
-    return (f"newsbeam: {minutes}:{seconds:02d} {inputs} inputs read, "
+    chunks = counts.get("chunks", 0)
+    done = counts.get("chunks_done", 0)
+    chunk = (("settling, " if done >= chunks else f"chunk {done + 1}/{chunks}, ")
+             if chunks else "")
+    return (f"newsbeam: {minutes}:{seconds:02d} {chunk}{inputs} inputs read, "
             f"{counts.get('normalize_ok', 0)} extracted, {rejects} rejects, "
             f"{counts.get('articles_rows', 0)} articles and "
             f"{counts.get('duplicates_rows', 0)} duplicates written, {rate:.1f} inputs/s")

@@ -59,6 +59,14 @@ def format_summary(manifest: dict) -> str:
     if skipped:
         lines.append(f"  {'skipped':<12}{skipped:>8}  (files read by earlier runs; --reprocess "
                      "reads them again)")
+    if counts.get("resumed"):
+        lines.append(f"  {'resumed':<12}{counts['resumed']:>8}  (extracted by a run stopped "
+                     "before it settled them)")
+    chunks = manifest.get("chunks")
+    if chunks:
+        lines.append(f"  {'chunks':<12}{chunks['committed']:>8}  of {chunks['planned']} "
+                     f"committed (at most {chunks['max_inputs']} files or "
+                     f"{chunks['max_mb']:g} MB each)")
     if counts and not manifest.get("balanced", True):
         lines.append("  WARNING: articles + duplicates + rejects != inputs")
     lines += fetch_summary(manifest.get("metrics", {}))

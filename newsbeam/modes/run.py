@@ -1,22 +1,21 @@
 """``newsbeam run``: one bounded run of the batch pipeline (``pipelines.batch``) through the
-shared lifecycle (``modes.lifecycle``): its manifest says whether it committed."""
+shared lifecycle (``modes.lifecycle``): its manifest says whether it committed. A run over
+more local files than a chunk holds runs chunk by chunk (``modes.chunks``)."""
 from __future__ import annotations
 
-import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.config import Config
+from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.core.time_limit import discard_spares
+from newsbeam.modes import chunks
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
-from newsbeam.pipelines.batch import build_pipeline
 from newsbeam.pipelines.interrupt import Interrupted, run_interruptibly, stop_children
-from newsbeam.pipelines.runner import pipeline_options, runs_in_process, utc_now
+from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.records.run import RunContext
 from newsbeam.store import manifest as manifests
 from newsbeam.store.commit import close_commits
 from newsbeam.store.log import committed_runs, read_log
-from newsbeam.transforms.metrics import stage_metrics
-from newsbeam.transforms.process import warm_start
 
 
 def run_once(config: Config, beam_args: list[str] | None = None,
@@ -30,11 +29,14 @@ def run_once(config: Config, beam_args: list[str] | None = None,
     beam_args = list(beam_args or [])
     options = pipeline_options(beam_args, type_check=False)
 
+    plans: list[chunks.Plan] = []
+
     def execute(run: RunContext) -> Outcome:
-        return _execute(config, options, run, reprocess)
+        return _execute(config, options, run, reprocess, plans)
 
     def describe(run: RunContext, outcome: Outcome) -> dict:
-        return _describe(config, options, beam_args, run, outcome, reprocess)
+        plan = plans[0] if plans else chunks.Plan([])
+        return _describe(config, options, beam_args, run, outcome, reprocess, plan)
 
     manifest, outcome = run_lifecycle(config, options, "newsbeam run", execute, describe)
     if outcome.failed and manifest["status"] == manifests.FAILED:
@@ -43,20 +45,16 @@ def run_once(config: Config, beam_args: list[str] | None = None,
     return manifest
 
 
-def _run_to_end(pipeline: beam.Pipeline):
-    result = pipeline.run()
-    result.wait_until_finish()
-    return result
-
-
-def _execute(config: Config, options, run: RunContext, reprocess: bool) -> Outcome:
-    if runs_in_process(options):  # overlaps the workers' set-up with building the graph
-        warm_start(config.limits.extract_timeout_seconds or None,
-                   config.limits.extract_processes)
+def _execute(config: Config, options, run: RunContext, reprocess: bool,
+             plans: list[chunks.Plan]) -> Outcome:
+    """Plans the run's pipelines (into ``plans``) and runs them."""
+    progress = ProgressWriter(progress_folder())
+    extract_timeout = config.limits.extract_timeout_seconds or None
     try:
-        pipeline = beam.Pipeline(options=options)
-        build_pipeline(pipeline, config, run, reprocess)
-        outcome = Outcome(result=run_interruptibly(lambda: _run_to_end(pipeline)))
+        plans.append(chunks.plan(config, run, reprocess))
+        outcome = Outcome(result=run_interruptibly(
+            lambda: chunks.run_steps(plans[0], options, extract_timeout,
+                                     config.limits.extract_processes, progress)))
     except Interrupted as err:
         close_commits()  # an in-process commit under way ends first; none starts after
         stop_children()  # and no worker process commits either
@@ -70,10 +68,10 @@ def _execute(config: Config, options, run: RunContext, reprocess: bool) -> Outco
 
 
 def _describe(config: Config, options, beam_args: list[str], run: RunContext,
-              outcome: Outcome, reprocess: bool) -> dict:
-    committed = run.run_id in committed_runs(read_log(config.output))
-    metrics = (stage_metrics(outcome.result) if outcome.result is not None
-               else {"counters": {}, "stage_seconds": {}})
+              outcome: Outcome, reprocess: bool, plan: chunks.Plan) -> dict:
+    log = read_log(config.output)
+    committed = run.run_id in committed_runs(log)
+    metrics = plan.merged_metrics()
     counts = manifests.dataset_counts(config.output, run.run_id) \
         if committed or not outcome.failed else None
     failed_late = outcome.failed and committed  # it failed after its commit point: done
@@ -85,4 +83,9 @@ def _describe(config: Config, options, beam_args: list[str], run: RunContext,
         error=None if committed else outcome.error,
         reason=None if committed else outcome.reason,
         warning=f"failed after committing, finished by recovery: {outcome.error}"
-        if failed_late else None, reprocess=reprocess)
+        if failed_late else None, reprocess=reprocess,
+        chunks={"planned": plan.chunks,
+                "committed": sum(1 for r in log.records
+                                 if r.run_id == run.run_id and r.kind == "chunk"),
+                "max_inputs": config.limits.chunk_inputs, "max_mb": config.limits.chunk_mb}
+        if plan.chunks else None)

@@ -14,9 +14,10 @@ from newsbeam.schemas.tables import DATASETS, STATE_TABLES
 
 
 def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.PTransform,
-                      extra_state: dict | None = None, on_commit=None):
+                      extra_state: dict | None = None, on_commit=None, **commit):
     """``read``: {"documents", "rejects", "listings"} of a source (and ``sinks.TALLIES``:
-    counts to commit with each window, for its manifest) -> committed files."""
+    counts to commit with each window, for its manifest) -> committed files. ``commit``:
+    ``commit_id`` and ``kind`` of a batch commit (``WriteDatasets``)."""
     outputs = read["documents"] | "Process" >> ProcessDocuments(
         run, dedup, config.limits.min_words,
         extract_timeout=config.limits.extract_timeout_seconds or None,
@@ -28,4 +29,5 @@ def process_and_write(read: dict, config: Config, run: RunContext, dedup: beam.P
                    | "FetchState" >> RecordFetchState())
     tallies = {TALLIES: read[TALLIES]} if TALLIES in read else {}
     return {**outputs, **fetch_state, **(extra_state or {}), **tallies} | "Write" >> WriteDatasets(
-        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit)
+        config.output, run.run_id, run.ingest_date, DATASETS, STATE_TABLES, on_commit,
+        **commit)

@@ -1,8 +1,9 @@
 """The run manifests ``_runs/<id>.json``: every field, its JSON types and meaning, per kind.
 
-Four kinds of manifest are written: a batch run's (``run``), the one recovery writes for a
-run that committed but died first (``recovered_run``), a stream's (``stream``) and one per
-committed window pane of a stream (``stream_window``). Each is built here, by ``build``,
+Five kinds of manifest are written: a batch run's (``run``), the one recovery writes for a
+run that committed but died first (``recovered_run``), or for a chunked run stopped before
+it settled its chunks (``stopped_run``), a stream's (``stream``) and one per committed
+window pane of a stream (``stream_window``). Each is built here, by ``build``,
 which refuses a missing, unknown or mistyped field, so a manifest has the same shape
 wherever it is written. Bump MANIFEST_VERSION when a field is removed or changes meaning.
 """
@@ -84,8 +85,9 @@ CONFIG = (Field("config_path", (str, NONE), "The run config's file."),
           Field("config", (dict,), "The run config as read (YAML -> JSON)."))
 OUTPUT = Field("output", (str,), "The output directory.")
 COUNTS = Field("counts", (dict,), "inputs, articles, duplicates, rejects: every input ends "
-                                  "as exactly one row.")
-BALANCED = Field("balanced", (bool,), "inputs = articles + duplicates + rejects.")
+                                  "as exactly one row; resumed: rows a stopped chunked run "
+                                  "left pending that this run settled (when there were).")
+BALANCED = Field("balanced", (bool,), "inputs (+ resumed) = articles + duplicates + rejects.")
 BREAKDOWN = (Field("rejects_by_reason", (dict,), "Rejects per stage:reason."),
              Field("duplicates_by_method", (dict,), "Duplicates per method."))
 FILES = Field("files", (dict,), "Per dataset: the files it committed (relative paths).")
@@ -115,6 +117,27 @@ RUN = Kind("run", "One batch run (newsbeam run, each poll of newsbeam follow).",
     Field("warning", (str,), "It failed after its commit point; recovery finished it.",
           required=False),
     Field("reprocess", (bool,), "Files read before were read again (--reprocess)."),
+    Field("chunks", (dict,), "A chunked run's chunks: planned, committed, max_inputs, "
+                             "max_mb (docs/chunked-runs.md).", required=False),
+))
+
+STOPPED_RUN = Kind("stopped_run", "Written by recovery for a chunked run stopped after "
+                                  "committing some chunks, before it settled them: its "
+                                  "rejects are written, its articles pending; the next run "
+                                  "settles them and reads the files its chunks did not.", (
+    RUN_ID, VERSION,
+    Field("kind", (str,), "stopped_run"),
+    Field("status", (str,), "failed: the run did not finish."),
+    Field("reason", (str,), "stopped"),
+    Field("recovered", (bool,), "True: written by recovery."),
+    NEWSBEAM_VERSION, SCHEMA_VERSION,
+    Field("started_at", (NONE,), "Unknown (null)."),
+    Field("finished_at", (str,), "When its last chunk's commit record was written."),
+    Field("wall_seconds", (NONE,), "Unknown (null)."),
+    OUTPUT,
+    Field("chunks", (dict,), "committed: how many chunks it committed."),
+    BREAKDOWN[0], FILES,
+    Field("note", (str,), "What happened."),
 ))
 
 RECOVERED_RUN = Kind("recovered_run", "Written by recovery for a run that committed but "
@@ -157,11 +180,11 @@ STREAM_WINDOW = Kind("stream_window", "One committed pane of one window of a str
     FILES,
 ))
 
-KINDS = {kind.name: kind for kind in (RUN, RECOVERED_RUN, STREAM, STREAM_WINDOW)}
+KINDS = {kind.name: kind for kind in (RUN, RECOVERED_RUN, STOPPED_RUN, STREAM, STREAM_WINDOW)}
 
 
 def kind_of(manifest: dict[str, Any]) -> Kind:
-    if manifest.get("recovered"):
+    if manifest.get("recovered") and manifest.get("kind") != STOPPED_RUN.name:
         return RECOVERED_RUN
     return KINDS[manifest.get("kind", "run")]
 

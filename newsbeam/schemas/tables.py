@@ -122,6 +122,7 @@ DATASETS: dict[str, pa.Schema] = {
 # --- state tables (internal: read back by later runs, not by users) ----------------------
 
 DEDUP_INDEX, SEEN, LISTINGS, FILES = "dedup_index", "seen", "listings", "files"
+PENDING = "pending"
 
 STATE_TABLES: dict[str, pa.Schema] = {
     # Every kept article of earlier runs, for later runs to match (beam/dedup/earlier.py).
@@ -156,6 +157,14 @@ STATE_TABLES: dict[str, pa.Schema] = {
         pa.field("sha256", pa.string()),          # null: the file could not be read
         pa.field("run_id", pa.string(), nullable=False),
     ], metadata={"dataset": FILES}),
+    # Articles of a chunked run's chunks, extracted but not yet deduplicated: the run's
+    # last commit turns them into articles and duplicates and removes them (or the next
+    # run's, if it was stopped first). Their MinHash signature is made once, here.
+    PENDING: pa.schema([
+        *(field for field in ARTICLE_SCHEMA if field.name not in SINK_COLUMNS),
+        pa.field("shingles", pa.int32()),       # null: too short for near-dup, or it is off
+        pa.field("signature", pa.binary()),
+    ], metadata={"dataset": PENDING}),
 }
 
 

@@ -86,26 +86,30 @@ def close_commits() -> None:
         _closed.set()
 
 
-def commit(output: str, commit_id: str, run_id: str,
-           staged_files: Iterable[StagedFile]) -> log.CommitRecord:
-    """Commit ``staged_files`` as one change: write the record, then move them into place."""
+def commit(output: str, commit_id: str, run_id: str, staged_files: Iterable[StagedFile],
+           kind: str = "run", removes: Iterable[tuple[str, str]] = ()) -> log.CommitRecord:
+    """Commit ``staged_files`` as one change: write the record, then move them into place.
+    ``removes``: (state table, path) of committed state files the change deletes.
+    ``kind``: "run" (a run's or window's commit) or "chunk" (a chunk of a run)."""
     with _gate:
         if _closed.is_set():
             raise CommitsClosed(f"commit {commit_id} refused: the run was stopped")
-        return _commit(output, commit_id, run_id, staged_files)
+        return _commit(output, commit_id, run_id, staged_files, kind, removes)
 
 
-def _commit(output: str, commit_id: str, run_id: str,
-            staged_files: Iterable[StagedFile]) -> log.CommitRecord:
+def _commit(output: str, commit_id: str, run_id: str, staged_files: Iterable[StagedFile],
+            kind: str, removes: Iterable[tuple[str, str]]) -> log.CommitRecord:
     faults.reached("staged")
     staged_files = sorted(staged_files, key=lambda s: s.final_path)
     record = log.CommitRecord(
-        commit_id=commit_id, kind="run", run_id=run_id, created_at=log.now_iso(),
+        commit_id=commit_id, kind=kind, run_id=run_id, created_at=log.now_iso(),
         adds=tuple(log.FileEntry(s.table, layout.relative(output, s.final_path),
                                  layout.relative(output, s.staged_path), s.rows,
                                  s.written.size if s.written else None,
                                  s.written.sha256 if s.written else None)
-                   for s in staged_files))
+                   for s in staged_files),
+        removes=tuple(log.FileEntry(table, layout.relative(output, path))
+                      for table, path in sorted(set(removes))))
     existing = log.read_record(output, commit_id)
     if existing is not None:  # a retried commit step: the first attempt's record stands
         if existing.adds != record.adds:

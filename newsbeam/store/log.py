@@ -52,7 +52,7 @@ class FileEntry:
 @dataclasses.dataclass(frozen=True)
 class CommitRecord:
     commit_id: str             # <run_id>[-<window>] or compact-<time>
-    kind: str                  # "run" or "compact"
+    kind: str                  # "run", "chunk" (part of a run) or "compact"
     run_id: str
     created_at: str            # ISO-8601 UTC
     adds: tuple[FileEntry, ...] = ()
@@ -133,7 +133,7 @@ def apply(output: str, record: CommitRecord) -> None:
     fs.delete_all(replaced)
     fs.sync_folders(replaced, output)
     _mark(output, record.commit_id, "applied")
-    faults.reached("applied" if record.kind == "run" else "compact_applied")
+    faults.reached("compact_applied" if record.kind == "compact" else "applied")
 
 
 def vacuum(output: str, record: CommitRecord) -> None:
@@ -155,8 +155,14 @@ class LogState:
         return [r for r in self.records if r.commit_id not in self.applied]
 
     def unvacuumed(self) -> list[CommitRecord]:
-        return [r for r in self.records if r.removes and r.commit_id in self.applied
+        return [r for r in self.records if replaces_datasets(r) and r.commit_id in self.applied
                 and r.commit_id not in self.vacuumed]
+
+
+def replaces_datasets(record: CommitRecord) -> bool:
+    """Whether the record removes dataset files (which wait for ``vacuum``; the state
+    files it removes go when it is applied)."""
+    return any(e.table not in STATE_TABLES for e in record.removes)
 
 
 def read_log(output: str) -> LogState:
@@ -231,7 +237,7 @@ def checkpoint(output: str, name: str, state: LogState | None = None) -> int:
     the log holds as separate files no more."""
     state = state or read_log(output)
     finished = [r for r in state.records if r.commit_id in state.applied
-                and (not r.removes or r.commit_id in state.vacuumed)]
+                and (not replaces_datasets(r) or r.commit_id in state.vacuumed)]
     ids = {r.commit_id for r in finished}
     if not ids - state.folded:
         return 0  # nothing new: leave the checkpoint as it is
@@ -266,7 +272,11 @@ def live_files(output: str, log: LogState | None = None,
     return {table: sorted(paths) for table, paths in live.items()}
 
 
+RUN_KINDS = ("run", "chunk")  # records that add a run's rows
+
+
 def committed_runs(log: LogState) -> set[str]:
+    """Runs that made their commit ("run" kind: a chunked run's chunks do not count)."""
     return {r.run_id for r in log.records if r.kind == "run"}
 
 

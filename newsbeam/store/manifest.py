@@ -14,20 +14,21 @@ from datetime import datetime
 from typing import Any
 
 from newsbeam import __version__
-from newsbeam.schemas.manifest import RECOVERED_RUN, RUN
+from newsbeam.schemas.manifest import RECOVERED_RUN, RUN, STOPPED_RUN
 from newsbeam.schemas.tables import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
-from newsbeam.store.log import CommitRecord, LogState, read_log
+from newsbeam.store.log import RUN_KINDS, CommitRecord, LogState, read_log
 from newsbeam.store.parquet import read_table
 
 
 def run_files(output: str, dataset: str, run_id: str, log: LogState | None = None) -> list[str]:
-    """The files of ``dataset`` the run's commits added (but those a repair moved aside)."""
+    """The files of ``dataset`` the run's commits (and its chunks' commits) added (but
+    those a repair moved aside)."""
     log = log or read_log(output)
     lost = {e.final for r in log.records if r.kind == "repair" and r.commit_id in log.applied
             for e in r.removes}
     return sorted(fs.join(output, e.final) for r in log.records
-                  if r.run_id == run_id and r.kind == "run" and r.commit_id in log.applied
+                  if r.run_id == run_id and r.kind in RUN_KINDS and r.commit_id in log.applied
                   for e in r.adds if e.table == dataset and e.final not in lost)
 
 
@@ -89,19 +90,23 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
                    runner: str, beam_args: list[str], status: str, metrics: dict,
                    counts: dict | None, error: str | None = None,
                    reason: str | None = None, warning: str | None = None,
-                   reprocess: bool = False) -> dict[str, Any]:
+                   reprocess: bool = False, chunks: dict | None = None) -> dict[str, Any]:
     """A batch run's manifest (``schemas.manifest.RUN``); ``counts``: ``dataset_counts``,
     None when the run committed nothing. A ``succeeded`` run some source of which
     delivered nothing is recorded as ``sources_failed``."""
     wall = (finished_at - started_at).total_seconds()
     inputs = metrics["counters"].get("sources:inputs", 0)
+    # Pending rows a stopped chunked run left, settled by this one: inputs of that run.
+    resumed = metrics["counters"].get("chunks:resumed_rows", 0)
     counted = {}
     if counts is not None:
         rows = counts["rows"]
         counted = {
             "counts": {"inputs": inputs, "articles": rows["articles"],
-                       "duplicates": rows["duplicates"], "rejects": rows["rejects"]},
-            "balanced": inputs == rows["articles"] + rows["duplicates"] + rows["rejects"],
+                       "duplicates": rows["duplicates"], "rejects": rows["rejects"],
+                       **({"resumed": resumed} if resumed else {})},
+            "balanced": inputs + resumed == rows["articles"] + rows["duplicates"]
+            + rows["rejects"],
             "articles_per_second": round(rows["articles"] / wall, 2) if wall else None,
             "rejects_by_reason": counts["rejects_by_reason"],
             "duplicates_by_method": counts["duplicates_by_method"],
@@ -117,7 +122,8 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
         beam_args=beam_args, config_path=config.path, config=config.raw, output=config.output,
         **counted, stage_seconds=metrics["stage_seconds"], metrics=metrics["counters"],
         # why a failed run failed: "interrupted" (a signal) or "error"
-        error=error or None, reason=reason or None, warning=warning, reprocess=reprocess)
+        error=error or None, reason=reason or None, warning=warning, reprocess=reprocess,
+        chunks=chunks)
 
 
 def write_manifest(output: str, manifest: dict) -> str:
@@ -149,3 +155,17 @@ def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) ->
         sources=counts["sources"], failed_sources=failed_sources(counts["sources"]),
         note="written by recovery: the run committed but was stopped before its manifest; "
              "timings and metrics are lost")
+
+
+def stopped_manifest(output: str, run_id: str, records: list[CommitRecord]) -> dict:
+    """The manifest of a chunked run stopped after committing some chunks, before it
+    settled them (``schemas.manifest.STOPPED_RUN``)."""
+    counts = dataset_counts(output, run_id)
+    return STOPPED_RUN.build(
+        run_id=run_id, status=FAILED, reason="stopped", recovered=True,
+        newsbeam_version=__version__, schema_version=SCHEMA_VERSION, started_at=None,
+        finished_at=max(r.created_at for r in records), wall_seconds=None, output=output,
+        chunks={"committed": len(records)}, rejects_by_reason=counts["rejects_by_reason"],
+        files=counts["files"],
+        note="written by recovery: the run was stopped after committing these chunks; "
+             "the next run settles their articles and reads the files they did not")

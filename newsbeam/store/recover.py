@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timezone
 
 from newsbeam.store import fs, integrity, layout, lock, log
-from newsbeam.store.manifest import recovered_manifest, write_manifest
+from newsbeam.store.manifest import recovered_manifest, stopped_manifest, write_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,14 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
     runs = {}
     for record in state.records:
         # Folded records were finished (manifests included) before compaction folded them.
-        if record.kind == "run" and record.commit_id not in state.folded:
+        if record.kind in log.RUN_KINDS and record.commit_id not in state.folded:
             runs.setdefault(record.run_id, []).append(record)
     for run_id, records in runs.items():
         if run_id != keep_staging and not problems \
                 and not fs.exists(layout.manifest_path(output, run_id)):
-            write_manifest(output, recovered_manifest(output, run_id, records))
+            settled = any(r.kind == "run" for r in records)
+            write_manifest(output, (recovered_manifest if settled else stopped_manifest)(
+                output, run_id, records))
             done.manifests_written.append(run_id)
     for run_id in sorted(log.staging_runs(output)):
         if run_id != keep_staging:

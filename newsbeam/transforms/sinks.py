@@ -85,20 +85,27 @@ class _WriteStaged(beam.DoFn):
                 yield emit_in(window, self._flush(window))
 
     def _flush(self, window: BoundedWindow) -> StagedFile:
-        rows = self.rows.pop(window)
-        if self.state_dir:
-            final_dir = self.state_dir
-        else:  # datasets carry the day they were ingested
-            day = ingest_date_of(window, self.run_date)
-            final_dir = layout.partition_dir(self.output, self.table, day.isoformat())
-            rows = [{**row, INGEST_DATE.name: day} for row in rows]
-        staged, final = staged_file(self.output, self.run_id, self.table, final_dir,
-                                    window_tag(window))
-        written = StagedFile.write(self.table, staged, final, self.schema, rows)
-        self.rows_written.inc(written.rows)
-        self.progress.add(f"{self.table}_rows", written.rows)
+        staged = write_staged(self.output, self.run_id, self.table, self.schema,
+                              self.rows.pop(window), window, self.run_date, self.state_dir)
+        self.rows_written.inc(staged.rows)
+        self.progress.add(f"{self.table}_rows", staged.rows)
         self.progress.flush()
-        return written
+        return staged
+
+
+def write_staged(output: str, run_id: str, table: str, schema: pa.Schema, rows: Iterable[dict],
+                 window: BoundedWindow, run_date: date, state_dir: str | None = None
+                 ) -> StagedFile:
+    """``rows`` of ``table`` as one staged file: a state table's in ``state_dir``, a
+    dataset's in the partition of the window's day (its rows get that ``ingest_date``)."""
+    if state_dir:
+        final_dir = state_dir
+    else:  # datasets carry the day they were ingested
+        day = ingest_date_of(window, run_date)
+        final_dir = layout.partition_dir(output, table, day.isoformat())
+        rows = ({**row, INGEST_DATE.name: day} for row in rows)
+    staged, final = staged_file(output, run_id, table, final_dir, window_tag(window))
+    return StagedFile.write(table, staged, final, schema, rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +118,18 @@ class Tally:
 
 
 TALLIES = "_tallies"  # WriteDatasets' input of Tally elements, beside the tables
+# WriteDatasets' input of files a step staged itself (StagedFile) and of state files the
+# commit replaces (RemovedFile): they join the window's commit as they are.
+STAGED = "_staged"
+PASSED = (TALLIES, STAGED)
+
+
+@dataclasses.dataclass(frozen=True)
+class RemovedFile:
+    """A committed state file the commit deletes (e.g. pending rows it settles)."""
+
+    table: str
+    path: str
 
 
 class _Commit(beam.DoFn):
@@ -118,16 +137,19 @@ class _Commit(beam.DoFn):
     no file yet)."""
 
     def __init__(self, output: str, run_id: str, run_date: date,
-                 datasets: dict[str, pa.Schema], on_commit=None):
+                 datasets: dict[str, pa.Schema], on_commit=None, commit_id: str | None = None,
+                 kind: str = "run"):
         self.output, self.run_id, self.run_date, self.datasets = output, run_id, run_date, datasets
-        self.on_commit = on_commit
+        self.on_commit, self.commit_id, self.kind = on_commit, commit_id, kind
 
     def process(self, keyed: tuple[None, Iterable[StagedFile]], window=beam.DoFn.WindowParam,
                 pane=beam.DoFn.PaneInfoParam) -> Iterator[StagedFile]:
-        staged, tallies = [], collections.Counter()
+        staged, removed, tallies = [], [], collections.Counter()
         for item in keyed[1]:
             if isinstance(item, Tally):
                 tallies[item.name] += item.count
+            elif isinstance(item, RemovedFile):
+                removed.append(item)
             else:
                 staged.append(item)
         staged += placeholders(self.output, self.run_id, ingest_date_of(window, self.run_date),
@@ -135,8 +157,9 @@ class _Commit(beam.DoFn):
         tag = commit_tag(window, pane)
         if tag:  # a late pane's files and commit never reuse the on-time pane's names
             staged = [with_tag(s, self.run_id, tag) for s in staged]
-        commit_id = f"{self.run_id}-{tag}" if tag else self.run_id
-        commit(self.output, commit_id, self.run_id, staged)
+        commit_id = f"{self.run_id}-{tag}" if tag else (self.commit_id or self.run_id)
+        commit(self.output, commit_id, self.run_id, staged, self.kind,
+               [(r.table, r.path) for r in removed])
         if self.on_commit:  # e.g. a stream's per-window manifest
             self.on_commit(commit_id, window, pane, staged, dict(tallies))
         yield from staged
@@ -150,15 +173,17 @@ class WriteDatasets(beam.PTransform):
     run state such as the dedup index must appear exactly when the datasets do.
     ``on_commit(commit_id, window, pane, staged files, tallies)`` runs after each commit,
     ``tallies`` ({name: count}) summing the ``Tally`` elements of key ``TALLIES`` in the pane.
+    Key ``STAGED``: files staged elsewhere and state files to remove, committed with the rest.
+    ``commit_id`` and ``kind`` name a batch commit (default: the run's id, "run").
     """
 
     def __init__(self, output: str, run_id: str, run_date: date,
                  datasets: dict[str, pa.Schema], state: dict[str, pa.Schema] | None = None,
-                 on_commit=None):
+                 on_commit=None, commit_id: str | None = None, kind: str = "run"):
         super().__init__()
         self.output, self.run_id, self.run_date = output, run_id, run_date
         self.datasets, self.state = dict(datasets), dict(state or {})
-        self.on_commit = on_commit
+        self.on_commit, self.commit_id, self.kind = on_commit, commit_id, kind
 
     def _writer(self, name: str) -> _WriteStaged:
         if name in self.state:
@@ -169,13 +194,13 @@ class WriteDatasets(beam.PTransform):
 
     def expand(self, rows_by_table: dict):
         staged = [rows | f"Write_{name}" >> beam.ParDo(self._writer(name))
-                  for name, rows in rows_by_table.items() if name != TALLIES]
-        if TALLIES in rows_by_table:
-            staged.append(rows_by_table[TALLIES])
+                  for name, rows in rows_by_table.items() if name not in PASSED]
+        staged += [rows_by_table[name] for name in PASSED if name in rows_by_table]
         return (
             tuple(staged)
             | "AllStaged" >> beam.Flatten()
             | "ByWindow" >> beam.WithKeys(lambda _: None)
             | "GatherWindow" >> beam.GroupByKey()
             | "Commit" >> beam.ParDo(_Commit(self.output, self.run_id, self.run_date,
-                                              self.datasets, self.on_commit)))
+                                              self.datasets, self.on_commit, self.commit_id,
+                                              self.kind)))

@@ -44,32 +44,40 @@ def files_row(loaded: LoadedFile, run: RunContext) -> dict:
             "sha256": loaded.sha256, "run_id": run.run_id}
 
 
-def _file_key(row: dict) -> str:
+def file_key(row: dict) -> str:
+    """The ``FileInput.key`` of a ``files`` state row."""
     return FileInput("", row["path"], row["size"], row["mtime"]).key
 
 
-def _listed(pipeline, sources: list, label: str):
-    """The files of ``sources``, listed when the pipeline runs."""
+def listed_files(sources: list) -> list[FileInput]:
+    return [item for source in sources for item in list_files(source)]
+
+
+def _listed(pipeline, sources: list, label: str, items: list[FileInput] | None = None):
+    """The files of ``sources``, listed when the pipeline runs (or ``items``, listed
+    before: a chunk of a run)."""
     return (pipeline
             | f"Start{label}" >> beam.Impulse()
             | label >> beam.FlatMap(
-                lambda _: [item for source in sources for item in list_files(source)]))
+                lambda _: listed_files(sources) if items is None else items))
 
 
 class ReadFiles(beam.PTransform):
     """Files sources -> (documents, rejects, ``files`` state rows of the files read).
     ``known``: ``files`` state rows of earlier runs, whose files are skipped (or None)."""
 
-    def __init__(self, sources: list[FilesSource], max_bytes: int, run: RunContext, known=None):
+    def __init__(self, sources: list[FilesSource], max_bytes: int, run: RunContext, known=None,
+                 items: list[FileInput] | None = None):
         super().__init__()
         self.sources, self.max_bytes, self.run, self.known = sources, max_bytes, run, known
+        self.items = items
 
     def expand(self, pipeline):
         known = self.known
-        listed = _listed(pipeline, self.sources, "List")
+        listed = _listed(pipeline, self.sources, "List", self.items)
         if known is not None:
             listed = (listed, known) | "SkipUnchanged" >> SkipKnown(
-                item_key=lambda item: item.key, row_key=_file_key,
+                item_key=lambda item: item.key, row_key=file_key,
                 counter=(SOURCES, "skipped_unchanged"))
         loaded = (listed
                   | "Spread" >> beam.Reshuffle()
@@ -94,16 +102,19 @@ class ReadSources(beam.PTransform):
     rows of the feeds and sitemaps read, "files": rows of the files and WARC archives read}.
 
     ``known_files``: the ``files`` state rows of earlier runs (``state.ReadStates``): files
-    and archives they read unchanged are skipped; None reads everything again."""
+    and archives they read unchanged are skipped; None reads everything again.
+    ``files``: the files to read (a chunk of a run), instead of the files sources' listing."""
 
-    def __init__(self, config: Config, run: RunContext, known_files=None):
+    def __init__(self, config: Config, run: RunContext, known_files=None,
+                 files: list[FileInput] | None = None):
         super().__init__()
-        self.config, self.run, self.known_files = config, run, known_files
+        self.config, self.run, self.known_files, self.files = config, run, known_files, files
 
     def expand(self, pipeline):
         files_sources = [s for s in self.config.sources if isinstance(s, FilesSource)]
         documents, rejects, files = pipeline | "Files" >> ReadFiles(
-            files_sources, self.config.limits.max_document_bytes, self.run, self.known_files)
+            files_sources, self.config.limits.max_document_bytes, self.run, self.known_files,
+            self.files)
         documents, rejects, files = self._warc(pipeline, documents, rejects, files)
         live_sources = tuple(s for s in self.config.sources if isinstance(s, LIVE_SOURCES))
         if not live_sources:
@@ -126,7 +137,7 @@ class ReadSources(beam.PTransform):
         listed = _listed(pipeline, warc_sources, "ListArchives")
         if self.known_files is not None:
             listed = (listed, self.known_files) | "SkipUnchangedArchives" >> SkipKnown(
-                item_key=lambda item: item.key, row_key=_file_key,
+                item_key=lambda item: item.key, row_key=file_key,
                 counter=(WARC, "archives_skipped_unchanged"))
         warc = listed | "Warc" >> ReadArchives(
             {s.name: max(1, int(s.split_mb * 2**20)) for s in warc_sources},

@@ -323,6 +323,19 @@ def sign_text(text: str, params: NearDedupConfig, perms: Permutations) -> tuple[
     return distinct_count(grams), signature(grams, perms).tobytes()
 
 
+# A row may carry its (distinct shingles, signature bytes), made when it was extracted (a
+# chunked run's pending rows, read back without their text); None: too short to sign.
+PRESIGNED = "_signed"
+
+
+def row_signature(row: dict, params: NearDedupConfig, perms: Permutations
+                  ) -> tuple[int, bytes] | None:
+    """``sign_text`` of the row's text, or the signature it carries."""
+    if PRESIGNED in row:
+        return row[PRESIGNED]
+    return sign_text(row["text"], params, perms)
+
+
 def score(a: Signed, b: Signed, params: NearDedupConfig) -> float | None:
     return similarity(a.values, a.size, b.values, b.size,
                       params.threshold, params.containment_threshold)

@@ -18,7 +18,7 @@ from newsbeam.transforms.stage import emit_in
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import (
     Permutations, Signed, band_hashes, bucket_members, bucket_pairs, lsh_bands,
-    near_duplicate_row, rank_partition, score, sign_text)
+    near_duplicate_row, rank_partition, row_signature, score)
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
@@ -38,7 +38,7 @@ class _Sign(beam.DoFn):
         self.perms = Permutations.create(self.params.num_perm, self.params.seed)
 
     def process(self, row: dict) -> Iterator:
-        signed = sign_text(row["text"], self.params, self.perms)
+        signed = row_signature(row, self.params, self.perms)
         if signed is None:
             self.short.inc()
         else:

@@ -140,3 +140,33 @@ def test_killed_between_chunks_then_resumed(tmp_path):
     articles = read_dataset(output, "articles")
     assert len({a["article_id"] for a in articles}) == len(articles)
     assert "chunks" in done.stdout
+
+
+def test_settling_checks_uncertain_pairs_on_the_pending_texts(tmp_path):
+    """A near pair the estimate rejects within its margin is checked on the exact texts:
+    a chunked run reads them back from its pending rows, and folds it as one run does."""
+    from tests.transforms.test_near_exact_check import PARAMS, uncertain_pair
+
+    first, second = uncertain_pair(edits=4, exact_passes=True)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name, text, day in (("a.html", first, 21), ("b.html", second, 20)):
+        words = text.split()
+        body = "".join(f"<p>{' '.join(words[i:i + 50])}.</p>" for i in range(0, 300, 50))
+        (inputs / name).write_text(
+            f"<html><head><title>Story {name}</title><meta property='article:published_time' "
+            f"content='2025-05-{day}T09:00:00+00:00'></head><body><article><h1>Story</h1>"
+            f"{body}</article></body></html>")
+    rows, checked = [], []
+    for size in (0, 1):
+        folder = tmp_path / f"c{size}"
+        folder.mkdir()
+        config = load_config(str(write_config(
+            folder, [{"name": "files", "kind": "files", "path": f"{inputs}/*"}],
+            limits={"chunk_inputs": size}, dedup={"near": {"num_perm": PARAMS.num_perm}})))
+        manifest = run_once(config, RUNNER_ARGS)
+        checked.append(manifest["metrics"].get("neardup:exact_verified_pairs", 0))
+        rows.append(comparable_rows(folder / "out"))
+    assert checked == [1, 1]
+    assert [d["input"].rsplit("/", 1)[1] for d in rows[1]["duplicates"]] == ["a.html"]
+    assert rows[1] == rows[0]

@@ -14,11 +14,13 @@ import zstandard
 from apache_beam.metrics import Metrics
 
 from newsbeam.transforms.dedup.components import ConnectedComponents
+from newsbeam.transforms.dedup.pending import PendingTexts
 from newsbeam.transforms.stage import emit_in
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import (
     Permutations, Signed, band_hashes, bucket_members, bucket_pairs, lsh_bands,
-    near_duplicate_row, rank_partition, row_signature, score)
+    exact_similarity, near_duplicate_row, rank_partition, row_signature, score, shingle_set,
+    worth_exact_check)
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
@@ -49,16 +51,18 @@ class _Sign(beam.DoFn):
 
 
 class _Compress(beam.DoFn):
-    """(row, Signed or None) -> pickled, zstd level 1: every row of the run waits for the
-    clusters, and the in-process runner holds about four copies of a stage's input while
-    it hands it over (at 100k documents the rows took the peak from ~1.0 to 1.7 GB); news
-    text shrinks ~2.8x. Fused with the signing, so the pair itself is never encoded."""
+    """(row, Signed or None) -> (article id, pickled, zstd level 1): every row of the run
+    waits for the clusters, and the in-process runner holds about four copies of a stage's
+    input while it hands it over (at 100k documents the rows took the peak from ~1.0 to
+    1.7 GB); news text shrinks ~2.8x. Fused with the signing, so the pair itself is never
+    encoded. The id says, without decompressing, whether a row is wanted."""
 
     def setup(self):
         self.compressor = zstandard.ZstdCompressor(level=1)
 
-    def process(self, row_signed: tuple) -> Iterator[bytes]:
-        yield self.compressor.compress(pickle.dumps(row_signed, protocol=pickle.HIGHEST_PROTOCOL))
+    def process(self, row_signed: tuple) -> Iterator[tuple]:
+        yield row_signed[0]["article_id"], self.compressor.compress(
+            pickle.dumps(row_signed, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 PARTITIONS = 256         # each shuffle of the stage moves this many groups...
@@ -216,12 +220,14 @@ def _members_to_pairs(keyed: tuple) -> Iterator[tuple]:
 
 
 CLUSTERED = "clustered"
+UNCERTAIN = "uncertain"
 
 
 class _Verify(beam.DoFn):
     """One partition of (pair, member Signed) -> verified edges (first, second), and to
     ``clustered`` (rank, Signed) of both members, for the join of clusters with their
-    canonical."""
+    canonical. A pair rejected near a threshold goes to ``uncertain`` (its two Signed)
+    for the exact check."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -234,13 +240,61 @@ class _Verify(beam.DoFn):
             members.setdefault(pair, {})[signed.rank] = signed
         for (first_rank, second_rank), by_rank in sorted(members.items()):
             first, second = by_rank[first_rank], by_rank[second_rank]
-            if score(first, second, self.params) is None:
+            if score(first, second, self.params) is not None:
+                self.verified.inc()
+                yield from _edge(first, second)
+            elif worth_exact_check(first, second, self.params):
+                yield beam.pvalue.TaggedOutput(UNCERTAIN, (first, second))
+            else:
                 self.rejected.inc()
-                continue
-            self.verified.inc()
-            yield first_rank, second_rank
-            for signed in (first, second):
-                yield beam.pvalue.TaggedOutput(CLUSTERED, (signed.rank, signed))
+
+
+def _edge(first: Signed, second: Signed) -> Iterator:
+    """A verified edge, and its members' Signed to ``clustered``."""
+    yield first.rank, second.rank
+    for signed in (first, second):
+        yield beam.pvalue.TaggedOutput(CLUSTERED, (signed.rank, signed))
+
+
+class _ShingleWanted(beam.DoFn):
+    """(article id, compressed row) -> (article id, its exact shingle set) for the
+    members of uncertain pairs (``wanted``, a side input: they are few)."""
+
+    def __init__(self, params: NearDedupConfig):
+        self.params = params
+
+    def setup(self):
+        self.decompressor = zstandard.ZstdDecompressor()
+        self.texts = PendingTexts()
+
+    def process(self, waiting: tuple, wanted: dict) -> Iterator[tuple]:
+        article_id, blob = waiting
+        if article_id in wanted:
+            row, _ = pickle.loads(self.decompressor.decompress(blob))
+            yield article_id, shingle_set(self.texts.text(row), self.params)
+
+
+class _ExactCheck(beam.DoFn):
+    """An uncertain pair -> an edge (as ``_Verify``'s) if its exact shingle sets clear a
+    threshold. A member without a text here (an earlier run's article: the index keeps
+    only its signature) leaves the estimate's verdict."""
+
+    def __init__(self, params: NearDedupConfig):
+        self.params = params
+        self.checked = Metrics.counter("neardup", "exact_checked_pairs")
+        self.verified = Metrics.counter("neardup", "exact_verified_pairs")
+        self.rejected = Metrics.counter("neardup", "rejected_pairs")
+
+    def process(self, pair: tuple, sets: dict) -> Iterator:
+        first, second = pair
+        a, b = sets.get(first.article_id), sets.get(second.article_id)
+        if a is not None and b is not None:
+            self.checked.inc()
+            if exact_similarity(a, b, self.params) is not None:
+                self.verified.inc()
+                yield from _edge(first, second)
+                return
+        self.rejected.inc()
 
 
 def _members_by_root(labelled: tuple) -> Iterator[tuple]:
@@ -277,8 +331,8 @@ class _Fold(beam.DoFn):
     def setup(self):
         self.decompressor = zstandard.ZstdDecompressor()
 
-    def process(self, waiting: bytes, roots: dict) -> Iterator:
-        row, own = pickle.loads(self.decompressor.decompress(waiting))
+    def process(self, waiting: tuple, roots: dict) -> Iterator:
+        row, own = pickle.loads(self.decompressor.decompress(waiting[1]))
         root = roots.get(row["article_id"])
         if root is None:
             yield row
@@ -322,16 +376,31 @@ class NearDedup(beam.PTransform):
             | "MembersToPairs" >> beam.FlatMap(_members_to_pairs)
             | "ByPair" >> beam.ParDo(_Pack(_pair_member_entry))
             | "GroupPairs" >> beam.GroupByKey()
-            | "Verify" >> beam.ParDo(_Verify(self.params)).with_outputs(CLUSTERED, main="edges"))
-        members = (verified.edges
+            | "Verify" >> beam.ParDo(_Verify(self.params)).with_outputs(
+                CLUSTERED, UNCERTAIN, main="edges"))
+        waiting = signed[WITH_ROW] | "Compress" >> beam.ParDo(_Compress())
+        exact = self._exact_check(verified[UNCERTAIN], waiting)
+        members = ((verified.edges, exact.edges) | "AllEdges" >> beam.Flatten()
                    | "Components" >> ConnectedComponents()
                    | "MembersByRoot" >> beam.FlatMap(_members_by_root))
-        roots = ({"members": members, "signed": verified[CLUSTERED]}
+        clustered = (verified[CLUSTERED], exact[CLUSTERED]) | "AllClustered" >> beam.Flatten()
+        roots = ({"members": members, "signed": clustered}
                  | "JoinRoot" >> beam.CoGroupByKey()
                  | "RootPerMember" >> beam.FlatMap(_root_per_member))
-        folded = (signed[WITH_ROW]
-                  | "Compress" >> beam.ParDo(_Compress())
-                  | "Fold" >> beam.ParDo(_Fold(self.params), roots=beam.pvalue.AsDict(
-                      roots)).with_outputs("duplicates", KEPT_SIGNED, main="articles"))
+        folded = waiting | "Fold" >> beam.ParDo(_Fold(self.params), roots=beam.pvalue.AsDict(
+            roots)).with_outputs("duplicates", KEPT_SIGNED, main="articles")
         return {"articles": folded.articles, "duplicates": folded.duplicates,
                 KEPT_SIGNED: folded[KEPT_SIGNED]}
+
+    def _exact_check(self, uncertain, waiting):
+        """Uncertain pairs -> the edges their exact shingle sets confirm (``_ExactCheck``);
+        only their members' rows are decompressed and shingled."""
+        wanted = (uncertain
+                  | "UncertainMembers" >> beam.FlatMap(lambda pair: [s.article_id for s in pair])
+                  | "OnceEach" >> beam.Distinct()
+                  | "Wanted" >> beam.Map(lambda article_id: (article_id, True)))
+        sets = waiting | "ShingleWanted" >> beam.ParDo(
+            _ShingleWanted(self.params), wanted=beam.pvalue.AsDict(wanted))
+        return uncertain | "ExactCheck" >> beam.ParDo(
+            _ExactCheck(self.params), sets=beam.pvalue.AsDict(sets)).with_outputs(
+                CLUSTERED, main="edges")

@@ -19,7 +19,7 @@ from newsbeam.core.dedup.pending import (
     DEDUP_COLUMNS, REF, SIGNATURE_COLUMNS, dedup_view, pending_row, settled)
 from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.schemas.tables import ARTICLE_SCHEMA, PENDING
-from newsbeam.store.parquet import iter_rows
+from newsbeam.store.parquet import iter_rows, read_table
 from newsbeam.store.state import state_files
 from newsbeam.transforms.sinks import RemovedFile, write_staged
 
@@ -91,6 +91,22 @@ class ReadPending(beam.PTransform):
                 | "Read" >> beam.ParDo(_ReadPendingFile(self.run_id)).with_outputs(
                     REMOVED, main="rows"))
         return {"rows": read.rows, REMOVED: read[REMOVED]}
+
+
+class PendingTexts:
+    """The text of a row, or of the pending row its dedup view stands for (read from the
+    pending file; the last file read is kept, as views of one file come together)."""
+
+    def __init__(self):
+        self.path, self.texts = None, None
+
+    def text(self, row: dict) -> str:
+        if "text" in row:
+            return row["text"]
+        path, number = row[REF]
+        if path != self.path:
+            self.path, self.texts = path, read_table(path, columns=["text"]).column("text")
+        return self.texts[number].as_py()
 
 
 class _WriteSettledFile(beam.DoFn):

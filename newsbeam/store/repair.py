@@ -12,6 +12,11 @@ the snapshot and replaces each changed state table with one file:
   (exact and URL matching; their near-dup signature is not rebuilt);
 - ``listings`` only loses a damaged file (feeds are then fetched unconditionally once).
 
+A run manifest that does not parse is quarantined and written again by recovery (a
+``recovered`` one, from the run's commit records; none for runs compaction folded); a
+``params.json`` of the dedup index that does not parse is quarantined, and the next run
+records its config's near-dup parameters again.
+
 Duplicates of a lost article keep naming it (``duplicate_of``) until the next run reads the
 article's input again and writes it back under the same id.
 """
@@ -118,7 +123,7 @@ def whole_state(live: dict[str, list[str]],
             continue
         kept = [r for r in rows if r[key_of[table]] in wanted[table]]
         have = {r[key_of[table]] for r in kept}
-        lost = any(verify.table_of(p) == table for p in lost_files)
+        lost = any(verify.table_of(p) == table and p.endswith(".parquet") for p in lost_files)
         added = [row for key, source in wanted[table].items() if lost and key not in have
                  and (row := rebuild[table](key, source)) is not None]
         result[table] = (kept + added, len(rows) - len(kept), len(added))
@@ -132,8 +137,9 @@ def _commit(output: str, done: Repair, state: log.LogState, damaged: set[str],
     commit_id = f"repair-{stamp}-{uuid.uuid4().hex[:8]}"
     live = log.live_files(output, state, frozenset(damaged))
     stored = integrity.stored_sizes(output)
+    # Only stored tables' files leave the snapshot (records, manifests are not in it).
     adds, removes = [], [log.FileEntry(verify.table_of(p), p) for p in sorted(damaged)
-                         if not p.startswith(layout.LOG_DIR + "/") and p != "duplicates"]
+                         if p.endswith(".parquet")]
     for table, (rows, forgotten, restored) in whole_state(live, damaged).items():
         files = [p for p in stored if verify.table_of(p) == table
                  and p.startswith(layout.STATE_DIR + "/")]

@@ -23,6 +23,7 @@ from newsbeam.core.dedup.minhash import index_params
 from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.schemas.tables import DEDUP_INDEX
 from newsbeam.store import fs, layout
+from newsbeam.store.integrity import Damaged, Problem
 
 
 def state_files(output: str, table: str) -> list[str]:
@@ -55,7 +56,11 @@ def prepare_index(output: str, params: NearDedupConfig) -> None:
     path = layout.params_path(output, DEDUP_INDEX)
     wanted = index_params(params)
     if state_files(output, DEDUP_INDEX) and fs.exists(path):
-        recorded = json.loads(fs.read_bytes(path))
+        try:
+            recorded = json.loads(fs.read_bytes(path))
+        except ValueError as err:
+            raise Damaged(output, [Problem(layout.relative(output, path),
+                                           f"does not parse ({err})")]) from err
         differ = [k for k in [*wanted, *recorded] if wanted.get(k) != recorded.get(k)]
         if differ:
             key = differ[0]

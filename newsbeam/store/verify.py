@@ -6,15 +6,18 @@
 - every state table file under ``_state/``: named by a record, footer readable, the table's
   columns present;
 - dataset files no record names (left by a torn record that had applied);
+- run manifests and the dedup index's ``params.json`` parse;
 - duplicates whose ``duplicate_of`` names no article.
 
 Reads without the lock (it changes nothing); ``store.repair`` makes the output whole.
 """
 from __future__ import annotations
 
+import json
+
 import pyarrow.parquet as pq
 
-from newsbeam.schemas.tables import STATE_TABLES
+from newsbeam.schemas.tables import DEDUP_INDEX, STATE_TABLES
 from newsbeam.store import fs, integrity, layout, log
 from newsbeam.store.integrity import Problem
 from newsbeam.store.parquet import read_table
@@ -83,7 +86,21 @@ def find_problems(output: str, state: log.LogState | None = None) -> list[Proble
             problem = state_problem(output, table_of(path), path)
             if problem:
                 problems.append(problem)
+    problems += json_problems(output)
     return problems + dangling_duplicates(output, state, {p.path for p in problems})
+
+
+def json_problems(output: str) -> list[Problem]:
+    """Run manifests and the dedup index's parameters that do not parse."""
+    paths = fs.match_paths(fs.join(layout.runs_dir(output), "*.json")) + \
+        fs.match_paths(layout.params_path(output, DEDUP_INDEX))
+    problems = []
+    for path in paths:
+        try:
+            json.loads(fs.read_bytes(path))
+        except ValueError as err:
+            problems.append(Problem(layout.relative(output, path), f"does not parse ({err})"))
+    return problems
 
 
 def dangling_duplicates(output: str, state: log.LogState, left_out: set[str]) -> list[Problem]:

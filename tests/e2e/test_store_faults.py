@@ -241,3 +241,24 @@ def test_verify_of_a_missing_output_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["verify", "--output", str(tmp_path / "nothing")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "nothing" in error
+
+
+def test_a_damaged_manifest_and_index_parameters_are_named_and_repaired(store, capsys):
+    assert store.run() == 0
+    (manifest,) = files(store.output, "_runs/*.json")
+    params = store.output / "_state" / "dedup_index" / "params.json"
+    truncate(manifest)
+    truncate(params)
+    capsys.readouterr()
+    assert store.run() == 1  # refused before anything ran, naming the file
+    error = capsys.readouterr().err
+    assert "params.json: does not parse" in error and "newsbeam verify" in error
+    assert store.command("verify") == 1
+    said = capsys.readouterr().out
+    assert f"_runs/{manifest.name}: does not parse" in said and "params.json" in said
+    assert store.command("verify", "--repair") == 0
+    assert json.loads(manifest.read_text())["recovered"] is True  # written again
+    store.add_input()
+    assert store.run() == 0
+    store.assert_every_input_once(capsys)
+    assert store.command("verify") == 0

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from newsbeam.core.dedup.index import index_entry
 from newsbeam.core.normalize.urls import canonicalize_url
-from newsbeam.schemas.tables import DEDUP_INDEX, FILES, SEEN, STATE_TABLES
+from newsbeam.schemas.tables import DEDUP_INDEX, FILES, PENDING, SEEN, STATE_TABLES
 from newsbeam.store import fs, integrity, layout, log, verify
 from newsbeam.store.compact import DEFAULT_GRACE_SECONDS, conform
 from newsbeam.store.parquet import read_table, write_table
@@ -105,7 +105,9 @@ def whole_state(live: dict[str, list[str]],
     missing entry was dropped on purpose (retention)."""
     articles = _dataset_rows(live.get("articles", []), _INDEXED)
     ingested = articles + _dataset_rows(live.get("duplicates", []), ["input", "run_id"])
-    everything = ingested + _dataset_rows(live.get("rejects", []), ["input", "run_id"])
+    # A chunked run's pending rows (extracted, not yet deduplicated) are inputs read too.
+    everything = ingested + _dataset_rows(live.get("rejects", []) + live.get(PENDING, []),
+                                          ["input", "run_id"])
     wanted = {
         DEDUP_INDEX: {a["article_id"]: a for a in articles},
         SEEN: {u: r for r in ingested if (u := canonicalize_url(r["input"]))},

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"newsbeam: {problem}", file=sys.stderr)
         return status.USAGE
+    single.start(limits)
     try:
         if target == "-":
             raw = single.from_bytes(sys.stdin.buffer.read(), "<stdin>", limits)

@@ -92,26 +92,16 @@ class ChildPool:
         finally:
             self._idle.put(child)
 
-    def close(self, keep: bool = False) -> None:
-        """Stop the children after the items submitted; ``keep``: leave them running as
-        spares for the next pool of the same function (``TimeLimited.close``)."""
+    def close(self) -> None:
+        """Stop the children after the items submitted (or, inside ``time_limit.warm()``,
+        leave them as spares for the next pool of the same function)."""
         self._threads.shutdown(wait=True)
         for child in self._children:
-            child.close(keep=keep)
+            child.close()
 
 
 _pools: dict[tuple, ChildPool] = {}
 _pools_lock = threading.Lock()
-_keep_warm = threading.Event()
-
-
-def keep_warm(on: bool = True) -> None:
-    """While on, a pool nobody uses any more leaves its children running, ready, for the
-    next run in this process (``follow`` polls again and again); off stops them."""
-    if on:
-        _keep_warm.set()
-    else:
-        _keep_warm.clear()
 
 
 def acquire(fn: Callable[[Any], Any], seconds: float, stage: str, size: int) -> ChildPool:
@@ -132,10 +122,10 @@ def acquire(fn: Callable[[Any], Any], seconds: float, stage: str, size: int) -> 
 
 
 def release(pool: ChildPool) -> None:
-    """One user fewer; the last one stops the children (or keeps them, see ``keep_warm``)."""
+    """One user fewer; the last one stops the children (``ChildPool.close``)."""
     with _pools_lock:
         pool.users -= 1
         if pool.users > 0:
             return
         del _pools[pool.fn, pool.seconds, pool.stage, pool.size]
-    pool.close(keep=_keep_warm.is_set())
+    pool.close()

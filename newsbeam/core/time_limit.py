@@ -18,11 +18,13 @@ the limit. Where ``/proc`` is missing (macOS, Windows) the limit is wall-clock t
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.records.documents import Rejected
@@ -88,10 +90,33 @@ def prestart(fn: Callable[[Any], Any], stage: str, count: int = 1) -> None:
     spares.extend(_launch(fn, stage) for _ in range(count - len(spares)))
 
 
+_warm_depth = [0]  # how many ``warm()`` blocks this process is in
+_warm_lock = threading.Lock()
+
+
+def _is_warm() -> bool:
+    return _warm_depth[0] > 0
+
+
+@contextlib.contextmanager
+def warm() -> Iterator[None]:
+    """Inside, children are kept for the next run in this process: ``close`` leaves a ready
+    child running as a spare and ``discard_spares`` keeps them (the pipelines of a chunked
+    run, the polls of ``follow``). Blocks nest; leaving the outermost stops the spares."""
+    with _warm_lock:
+        _warm_depth[0] += 1
+    try:
+        yield
+    finally:
+        with _warm_lock:
+            _warm_depth[0] -= 1
+        discard_spares()
+
+
 def discard_spares() -> None:
-    """Stop the children ``prestart`` started (or ``close(keep=True)`` kept) that no
-    ``TimeLimited`` took over."""
-    while _spares:
+    """Stop the children ``prestart`` started (or ``close`` kept) that no ``TimeLimited``
+    took over; inside ``warm()`` they are kept for the next run."""
+    while _spares and not _is_warm():
         for process, conn, _ready in _spares.popitem()[1]:
             conn.close()
             process.kill()
@@ -123,11 +148,13 @@ class TimeLimited:
                 raise RuntimeError(f"the {self.stage} worker process did not start")
             self._ready = True
 
-    def close(self, keep: bool = False) -> None:
-        """Stop the child; ``keep``: leave it running as a spare for the next
-        ``TimeLimited`` of the same function and stage (a process that runs again soon)."""
+    def close(self, keep: bool | None = None) -> None:
+        """Stop the child; ``keep`` (by default: inside ``warm()``): leave it running as a
+        spare for the next ``TimeLimited`` of the same function and stage."""
         if self._process is None:
             return
+        if keep is None:
+            keep = _is_warm()
         if keep and self._ready and self._process.is_alive():
             _spares.setdefault((self.fn, self.stage), []).append(
                 (self._process, self._conn, True))

@@ -27,7 +27,7 @@ from newsbeam.schemas.tables import FILES, PENDING
 from newsbeam.store.parquet import iter_rows
 from newsbeam.store.state import state_files
 from newsbeam.transforms.metrics import stage_metrics
-from newsbeam.transforms.process import warm_start
+from newsbeam.core.warm import warm_start
 from newsbeam.transforms.sources import file_key, listed_files
 
 

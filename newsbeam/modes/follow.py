@@ -5,6 +5,10 @@ state (feed validators, seen URLs, the dedup index): a poll fetches only what is
 failing poll is logged and retried at the next interval; a poll that finds the output
 locked (another run, a compaction) is skipped. A stop request (``stop`` set, e.g. by
 SIGINT/SIGTERM) ends the loop after the current run has committed.
+
+The process stays warm between polls: imports, the language model and the extraction
+children (``time_limit.warm``) are paid by the first poll only, so a poll that finds
+nothing new costs little more than building and running an empty graph.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import threading
 from typing import Callable
 
 from newsbeam.config import Config
+from newsbeam.core.time_limit import warm
 from newsbeam.modes.run import run_once as batch_run
 from newsbeam.store.lock import Locked
 
@@ -27,6 +32,11 @@ def follow(config: Config, beam_args: list[str], every_seconds: float,
     succeeded, committed with some source failed entirely (``sources_failed``), were skipped
     (locked) or failed. ``report(outcome, manifest, error)`` is called after each poll."""
     stop = stop or threading.Event()
+    with warm():  # leaving it stops the children kept between polls
+        return _poll(config, beam_args, every_seconds, max_runs, stop, report, run_once)
+
+
+def _poll(config, beam_args, every_seconds, max_runs, stop, report, run_once) -> dict[str, int]:
     outcomes = {"succeeded": 0, "sources_failed": 0, "skipped": 0, "failed": 0}
     polls = 0
     while not stop.is_set():

@@ -7,7 +7,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.config import Config
 from newsbeam.core.progress import ProgressWriter, progress_folder
-from newsbeam.core.time_limit import discard_spares
+from newsbeam.core.time_limit import warm
 from newsbeam.modes import chunks
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
 from newsbeam.pipelines.interrupt import Interrupted, run_interruptibly, stop_children
@@ -52,9 +52,12 @@ def _execute(config: Config, options, run: RunContext, reprocess: bool,
     extract_timeout = config.limits.extract_timeout_seconds or None
     try:
         plans.append(chunks.plan(config, run, reprocess))
-        outcome = Outcome(result=run_interruptibly(
-            lambda: chunks.run_steps(plans[0], options, extract_timeout,
-                                     config.limits.extract_processes, progress)))
+        # Extraction children serve every chunk's pipeline; leaving ``warm`` stops them
+        # (and any prestarted child no DoFn took over), unless ``follow`` keeps them.
+        with warm():
+            outcome = Outcome(result=run_interruptibly(
+                lambda: chunks.run_steps(plans[0], options, extract_timeout,
+                                         config.limits.extract_processes, progress)))
     except Interrupted as err:
         close_commits()  # an in-process commit under way ends first; none starts after
         stop_children()  # and no worker process commits either
@@ -63,7 +66,6 @@ def _execute(config: Config, options, run: RunContext, reprocess: bool,
         outcome = Outcome(failure=err, error=f"{type(err).__name__}: {err}",
                           reason="interrupted" if isinstance(err, KeyboardInterrupt)
                           else "error")
-    discard_spares()  # a prestarted extraction child no DoFn took over
     return outcome
 
 

@@ -5,33 +5,15 @@ is the caller's choice (the batch engine for bounded runs).
 """
 from __future__ import annotations
 
-import threading
 from functools import partial
 
 import apache_beam as beam
 
 from newsbeam.transforms.stage import ApplyStage
-from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.normalize.article import to_article_row
 from newsbeam.core.normalize.language import warm_up
-from newsbeam.core.process_pool import pool_size
-from newsbeam.core.time_limit import prestart
+from newsbeam.core.warm import EXTRACT, extract_document
 from newsbeam.records.run import RunContext
-
-
-EXTRACT = "extract"
-# By name: with the time limit on, only the extraction child imports trafilatura.
-extract_document = ImportedFunction("newsbeam.core.extract.document", "extract_document")
-
-
-def warm_start(extract_timeout: float | None, extract_processes: int = 0) -> None:
-    """Start, in the background, what ``ProcessDocuments``' DoFns set up: the extraction
-    children (their imports take ~0.7 s) and the language model (~0.9 s). Only for a runner
-    that runs the DoFns in this process, called before the graph is built so both overlap
-    it; ``time_limit.discard_spares()`` stops children no DoFn took over."""
-    if extract_timeout:
-        prestart(extract_document, EXTRACT, pool_size(extract_processes))
-    threading.Thread(target=warm_up, name="newsbeam-warm-up", daemon=True).start()
 
 
 class ProcessDocuments(beam.PTransform):

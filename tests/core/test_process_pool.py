@@ -7,7 +7,7 @@ import time
 import pytest
 from tests.helpers.child_functions import nap
 
-from newsbeam.core import process_pool
+from newsbeam.core import process_pool, time_limit
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.process_pool import ChildPool, answer, pool_size
 
@@ -83,15 +83,15 @@ def test_a_process_shares_one_pool_and_keeps_its_children_warm_when_asked():
     process_pool.release(first)
     assert first.users == 1
     pids = {child._process.pid for child in first._children}
-    process_pool.keep_warm(True)
-    try:
+    with time_limit.warm(), time_limit.warm():  # follow's, then a chunked run's
         process_pool.release(first)  # the last user: the children stay, as spares
+        time_limit.discard_spares()  # as the end of a run does: kept all the same
         second = process_pool.acquire(NAP, 0.5, "extract", 2)
         assert second is not first
         assert {child._process.pid for child in second._children} == pids
         assert answers(second, [0.01, 0.01]) == [(0.01, None)] * 2
-    finally:
-        process_pool.keep_warm(False)
-        process_pool.release(second)
+        process_pool.release(second)  # kept too, until the outermost block ends
+        assert len(time_limit._spares[NAP, "extract"]) == 2
     assert all(child._process is None for child in second._children)
+    assert not time_limit._spares
     assert not process_pool._pools

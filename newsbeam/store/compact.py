@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 
-from newsbeam.schemas.tables import DATASETS, DEDUP_INDEX, FILES, LISTINGS, SEEN, STATE_TABLES
+from newsbeam.schemas.tables import (
+    DATASETS, DEDUP_INDEX, FILES, LISTINGS, PENDING, SEEN, STATE_TABLES)
 from newsbeam.store import faults, fs, layout, log
 from newsbeam.store.parquet import read_table, write_table
 
@@ -27,7 +28,8 @@ DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
 SORT_KEYS = {"articles": ["published_at", "article_id"], "duplicates": ["duplicate_of", "article_id"],
              "rejects": ["rejected_at", "input"]}
 # Per state table: the key a newer row replaces an older one on (None: keep every row).
-NEWEST_BY = {LISTINGS: "url", FILES: "path", SEEN: "url", DEDUP_INDEX: None}
+# Pending rows (a stopped chunked run's) are kept whole: each is an input to settle.
+NEWEST_BY = {LISTINGS: "url", FILES: "path", SEEN: "url", DEDUP_INDEX: None, PENDING: None}
 RETAINED = (SEEN, DEDUP_INDEX)  # what retention_days ages out
 
 

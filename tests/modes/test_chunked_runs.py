@@ -124,6 +124,14 @@ def test_killed_between_chunks_then_resumed(tmp_path):
     first = len(pending) + len(rejected)
     assert first == 2 * len(chunks)
 
+    # A compaction meanwhile folds the pending files into one: their rows stay pending.
+    compact = subprocess.run([sys.executable, "-m", "newsbeam", "compact", "--output",
+                              str(output), "--grace-seconds", "0"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert compact.returncode == 0, compact.stderr
+    assert len(list((output / "_state" / "pending").glob("*.parquet"))) == 1
+    assert len(read_dataset(output / "_state", "pending")) == len(pending)
+
     done = subprocess.run(_cli(config, "--chunk-inputs", "2"), env=env, capture_output=True,
                           text=True, timeout=180)
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""Command line: ``newsbeam run|extract|follow|stream|compact|query|stats|verify``.
+"""Command line: ``newsbeam run|validate|extract|follow|stream|compact|query|stats|verify``.
 
 Parsing and printing only: the run itself is ``modes.run``, one page's
 extraction ``pipelines.single``, the store commands are in ``cli/store_commands.py``."""
@@ -9,8 +9,9 @@ import logging
 import sys
 
 from newsbeam import __version__
-from newsbeam.cli import console, extract, status
-from newsbeam.cli.options import add_chunk_options, add_extract_processes, load_run_config
+from newsbeam.cli import check, console, extract, status
+from newsbeam.cli.options import (add_chunk_options, add_dry_run, add_extract_processes,
+                                  load_run_config)
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
 from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
 from newsbeam.cli.summary import format_summary
@@ -19,7 +20,10 @@ from newsbeam.modes.scratch import exit_now, run_scratch
 
 DESCRIPTION = """\
 newsbeam: ingest news (local files, feeds, article URLs and news sitemaps) into a clean,
-deduplicated Parquet dataset with Apache Beam."""
+deduplicated Parquet dataset with Apache Beam. 'newsbeam COMMAND --help' describes each
+command; run, follow and stream hand options they do not know to Apache Beam."""
+
+MAIN_EPILOG = status.RUN_HELP + "\n\nDocumentation: docs/index.md (docs/cli.md: every command)."
 
 RUN_EPILOG = """\
 Any other option is handed to Apache Beam as a pipeline option, for example:
@@ -47,7 +51,9 @@ and duplicates written, rate, elapsed): one updating line on a terminal, a line 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsbeam", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="newsbeam", description=DESCRIPTION,
+                                     epilog=MAIN_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"newsbeam {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run = commands.add_parser(
@@ -68,9 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="no progress on stderr (errors and the summary are still printed)")
     add_extract_processes(run)
     add_chunk_options(run)
+    add_dry_run(run)
     run.add_argument("--progress-every", type=float, metavar="SECONDS",
                      help="seconds between progress lines (default: 0.5 on a terminal, "
                           "5 otherwise)")
+    check.add_validate(commands)
     extract.add_parser(commands)
     add_store_commands(commands)
     add_stream_commands(commands)
@@ -88,15 +96,14 @@ def unknown_beam_options(beam_args: list[str]) -> list[str]:
     return [f for f in flags if f[2:].replace("-", "_") not in known]
 
 
-def _config_errors(err) -> int:
-    for problem in err.problems:
-        print(f"newsbeam: config error: {problem}", file=sys.stderr)
-    return status.USAGE
+_config_errors = check.config_errors
 
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from newsbeam.config import ConfigError
 
+    if args.dry_run:
+        return check.dry_run(args, "run")
     try:
         config = load_run_config(args)
     except ConfigError as err:
@@ -160,13 +167,22 @@ def _run_pipeline(args, config, beam_args: list[str], scratch):
         return None, status.RUN_FAILED
     code = status.run_status(manifest)
     if code == status.SOURCES_FAILED:
+        from newsbeam.cli.hints import hints
+        reasons = manifest.get("rejects_by_reason", {})
         print(f"newsbeam: every input of {', '.join(manifest['failed_sources'])} failed "
-              "(see the rejects)", file=sys.stderr)
+              f"(see the rejects: {', '.join(reasons) or 'none'})"
+              + "".join(f"; {hint}" for hint in hints(reasons)), file=sys.stderr)
     return manifest, code
 
 
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = build_parser().parse_known_args(argv)
+    if any(a.split("=", 1)[0] == "--dry_run" for a in beam_args):
+        # Beam's own --dry_run would be reached by a typo of newsbeam's --dry-run
+        print("newsbeam: --dry_run is Beam's option; newsbeam's is --dry-run (lists what "
+              f"would be read, runs nothing; see 'newsbeam {args.command} --help')",
+              file=sys.stderr)
+        return status.USAGE
     beam_startup.skip_ipython_probe()
     console.configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
@@ -187,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return status.USAGE
     if args.command == "extract":
         return extract.run(args)
+    if args.command == "validate":
+        return check.validate(args, beam_args)
     if args.command in STORE_COMMANDS:
         return STORE_COMMANDS[args.command](args)
     return status.USAGE  # pragma: no cover - argparse rejects unknown commands

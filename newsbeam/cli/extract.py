@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 
 from newsbeam.cli import status
+from newsbeam.cli.hints import hints
 
 
 def add_parser(commands) -> None:
@@ -77,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         row = single.article_row(raw, limits)
     except single.StageRejected as refusal:
         detail = f" ({' '.join(refusal.detail.split())[:300]})" if refusal.detail else ""
-        print(f"newsbeam: rejected: {refusal.stage}: {refusal.reason}{detail}", file=sys.stderr)
+        way_out = "".join(f"; {hint}" for hint in hints([refusal.reason]))
+        print(f"newsbeam: rejected: {refusal.stage}: {refusal.reason}{detail}{way_out}",
+              file=sys.stderr)
         return status.REJECTED
     except OSError as err:
         print(f"newsbeam: cannot read {target}: {err.strerror or err}", file=sys.stderr)

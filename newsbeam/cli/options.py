@@ -20,6 +20,13 @@ def add_chunk_options(parser: argparse.ArgumentParser) -> None:
                              "limits.chunk_mb, 256; 0: no bound)")
 
 
+def add_dry_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the config, list what would be read and skipped per "
+                             "source (counts, first names), then stop: nothing runs, nothing "
+                             "is written (exit 0, or 2 with every config problem)")
+
+
 def load_run_config(args: argparse.Namespace):
     """The config of ``--config``, with ``--output``, ``--extract-processes`` and the
     chunk bounds (where the command has them) over its own; raises ``ConfigError``."""

@@ -1,5 +1,13 @@
-"""Exit statuses of ``newsbeam``: what a scheduler can act on."""
+"""Exit statuses of ``newsbeam``: what a scheduler can act on.
+
+``EXIT_CODES`` is the one source of the exit-code table: ``newsbeam run --help`` prints
+it (``help_table``), and README.md, docs/scheduling.md and docs/cli.md carry its Markdown
+rendering (``markdown_table``; regenerate with ``python -m newsbeam.cli.status``; a test
+fails when they drift)."""
 from __future__ import annotations
+
+import textwrap
+from typing import NamedTuple
 
 OK = 0               # status succeeded: every source delivered (rejects may exist)
 RUN_FAILED = 1       # the run failed: nothing was committed; the manifest says why
@@ -11,22 +19,81 @@ COMMITTED_THEN_FAILED = 5  # the run committed its data, then a later step faile
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
 # Stopped by a signal: 128 + its number, as shells report it (pipelines.interrupt).
 
-RUN_HELP = """\
-Exit status:
-  0    the run finished; every source delivered (some inputs may still be rejects)
-  3    the run finished and committed, but some source failed entirely: every input
-       of it was rejected at discover or fetch (a dead host, an unreadable feed);
-       status "sources_failed" (summary, manifest, runs view, stats), and the
-       summary and the manifest's failed_sources name them
-  1    the run failed: nothing was committed; _runs/<run_id>.json says why (also
-       when the output is damaged: the line names the file; see 'newsbeam verify')
-  5    the run committed its data, then a later step failed (e.g. writing its
-       manifest on a full disk); the next run's recovery finishes it: do not rerun
-       for its inputs, they are in
-  2    bad config or command line: nothing ran (every problem is printed, one a line)
-  75   another run holds the output: this one skipped, committed and changed nothing
-  130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: the run stops cleanly,
-       commits nothing and writes a failed manifest with reason "interrupted\""""
+
+class ExitCode(NamedTuple):
+    codes: str      # "0", or "130, 143"
+    status: str     # the run status the manifest records, or "(no run)"
+    meaning: str
+    action: str     # what a scheduler should do
+
+
+EXIT_CODES = (
+    ExitCode(f"{OK}", "`succeeded`",
+             "the run finished and every source delivered (some inputs may still be "
+             "rejects)", "record success"),
+    ExitCode(f"{RUN_FAILED}", "`failed`",
+             "the run failed: nothing was committed (a retry is safe); "
+             "`_runs/<run_id>.json` says why. Also when the output is damaged (no run): the "
+             "line names the file; run `newsbeam verify --output DIR --repair`",
+             "alert or retry"),
+    ExitCode(f"{USAGE}", "(no run)",
+             "bad config or command line, or no such output (`query`, `stats`, `compact`, "
+             "`verify`): nothing ran; every problem is printed, one a line",
+             "alert: it will fail again"),
+    ExitCode(f"{SOURCES_FAILED}", "`sources_failed`",
+             "the run finished and committed, but some source delivered nothing: every input "
+             "of it was rejected at `discover` or `fetch` (a site or feed server down, a feed "
+             "unreadable, a private address refused); the summary and the manifest's "
+             "`failed_sources` name them",
+             "alert: the other sources' data is in; the next run tries the failed ones again"),
+    ExitCode(f"{REJECTED}", "(no run)",
+             "`newsbeam extract` only: the page was rejected (one line names the stage and "
+             "reason)", "-"),
+    ExitCode(f"{COMMITTED_THEN_FAILED}",
+             "`succeeded` or `sources_failed` (written by the next run's recovery)",
+             "the run committed its data, then a later step failed (e.g. its manifest on a "
+             "full disk): do not rerun for its inputs, they are in",
+             "alert (free the disk)"),
+    ExitCode(f"{LOCKED}", "(no run)",
+             "another run or a compaction holds the output: skipped, nothing changed",
+             "record a skip; the next interval catches up"),
+    ExitCode(f"{INTERRUPTED_SIGINT}, {INTERRUPTED_SIGTERM}", "`failed` (reason `interrupted`)",
+             "stopped by SIGINT (Ctrl-C) or SIGTERM: the run stops cleanly and commits "
+             "nothing", "retry at the next interval"),
+)
+
+
+def help_table() -> str:
+    """The table as ``--help`` prints it."""
+    lines = ["Exit status:"]
+    for row in EXIT_CODES:
+        state = "" if row.status.startswith("(") else f" (status {row.status})"
+        text = (row.meaning + state).replace("`", "")
+        wrapped = textwrap.wrap(text, 78)
+        lines.append(f"  {row.codes:<9}{wrapped[0]}")
+        lines += [f"  {'':<9}{line}" for line in wrapped[1:]]
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """The table as README.md and docs/ carry it."""
+    lines = ["| exit | run status | meaning | the scheduler should |",
+             "| --- | --- | --- | --- |"]
+    lines += [f"| {r.codes} | {r.status} | {r.meaning} | {r.action} |" for r in EXIT_CODES]
+    return "\n".join(lines)
+
+
+MARKERS = ("<!-- exit-codes: generated by python -m newsbeam.cli.status -->",
+           "<!-- /exit-codes -->")
+
+
+def replace_table(text: str) -> str:
+    """``text`` with the block between ``MARKERS`` set to the current table."""
+    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
+    return text[:start] + MARKERS[0] + "\n" + markdown_table() + "\n" + text[end:]
+
+
+RUN_HELP = help_table()
 
 EXTRACT_HELP = """\
 Exit status: 0 the article was printed; 4 the page was rejected (one line names the
@@ -37,3 +104,13 @@ unexpected error."""
 def run_status(manifest: dict) -> int:
     """The exit status of a run that finished, from its manifest."""
     return SOURCES_FAILED if manifest.get("status") == "sources_failed" else OK
+
+
+if __name__ == "__main__":  # rewrite the tables in the files given (README.md docs/...)
+    import sys
+
+    for path in sys.argv[1:]:
+        with open(path, encoding="utf-8") as handle:
+            old = handle.read()
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(replace_table(old))

@@ -18,6 +18,9 @@ def parse_size(text: str) -> int:
     return int(float(match[1]) * _UNITS[match[2].upper()])
 
 
+OUTPUT_HELP = "the output directory of earlier runs (exit 2 when there is none)"
+
+
 def add_store_commands(commands) -> None:
     compact = commands.add_parser(
         "compact", help="rewrite small files into few large sorted ones, fold state",
@@ -28,7 +31,7 @@ def add_store_commands(commands) -> None:
                     "files stay readable for --grace-seconds. Exit 75 when a run holds the "
                     "output. Beam filesystem options (e.g. --s3_endpoint_url) are accepted "
                     "for outputs on object stores.")
-    compact.add_argument("--output", required=True, metavar="DIR")
+    compact.add_argument("--output", required=True, metavar="DIR", help=OUTPUT_HELP)
     compact.add_argument("--target-size", type=parse_size, default="128MB", metavar="SIZE",
                          help="largest file to write (default 128MB)")
     compact.add_argument("--retention-days", type=float, metavar="DAYS",
@@ -40,13 +43,25 @@ def add_store_commands(commands) -> None:
         "query", help="run SQL (DuckDB) over an output's committed data",
         description="Run one SQL statement with DuckDB over views articles, duplicates, "
                     "rejects (committed data only) and runs (the run manifests).")
-    query.add_argument("--output", required=True, metavar="DIR")
-    query.add_argument("sql", help='e.g. "select source, count(*) from articles group by 1"')
-    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    query.add_argument("--output", required=True, metavar="DIR", help=OUTPUT_HELP)
+    query.add_argument("sql", help='one SQL statement, e.g. "select source, count(*) from '
+                                   'articles group by 1"')
+    query.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table",
+                       help="table: aligned text (default); csv; json: one object a line; "
+                            "parquet: a Parquet file (needs --to)")
     query.add_argument("--to", metavar="FILE", help="write the result here (parquet needs it)")
     stats = commands.add_parser(
-        "stats", help="articles per source and day, duplicate rate, rejects, last runs")
-    stats.add_argument("--output", required=True, metavar="DIR")
+        "stats", help="articles per source and day, duplicate rate, rejects, source health, "
+                      "last runs",
+        description="Summaries of an output's committed data: articles per source and day, "
+                    "the duplicate rate, rejects by reason, each source's health (last "
+                    "success, last failure, failing now) and the last runs. Exit 2 when "
+                    "the output does not exist.")
+    stats.add_argument("--output", required=True, metavar="DIR", help=OUTPUT_HELP)
+    stats.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                       help="table: aligned text (default); json: one object with a list of "
+                            "rows per summary; csv: one block per summary, headed by "
+                            "'# <summary>'")
     verify = commands.add_parser(
         "verify", help="check every file of an output; --repair makes it whole again",
         description="Check every file the commit log names (present, size, checksum, "
@@ -56,7 +71,7 @@ def add_store_commands(commands) -> None:
                     "_quarantine/ and makes the state agree with the rows left: inputs "
                     "whose rows were lost are forgotten, so the next run reads them again. "
                     "See docs/store.md.")
-    verify.add_argument("--output", required=True, metavar="DIR")
+    verify.add_argument("--output", required=True, metavar="DIR", help=OUTPUT_HELP)
     verify.add_argument("--repair", action="store_true",
                         help="quarantine damaged files and make the store whole (takes the lock)")
 
@@ -67,6 +82,8 @@ def _compact(args) -> int:
     from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
+    if no_output("compact", args.output):
+        return 2
     try:
         done = compact(args.output, args.target_size, args.grace_seconds, args.retention_days)
     except Locked as err:
@@ -84,6 +101,24 @@ def _compact(args) -> int:
         print(f"  {name:<12} {done.files_before[name]:>6} files -> "
               f"{done.files_after.get(name, 0):>4}  ({done.rows.get(name, 0)} rows{expired})")
     return 0
+
+
+def no_output(command: str, output: str) -> bool:
+    """A folder that is not an output (a typo): refused in one line (exit 2), instead of
+    empty tables."""
+    import os
+
+    from newsbeam.store import fs, layout
+
+    if not (fs.dir_exists(output) if "://" in output else os.path.isdir(output)):
+        why = "no such folder"
+    elif not (fs.dir_exists(layout.log_dir(output)) or fs.dir_exists(layout.runs_dir(output))):
+        why = "no _log/ or _runs/ in it"
+    else:
+        return False
+    print(f"newsbeam: {command}: {output} is not a newsbeam output ({why}); "
+          "check --output", file=sys.stderr)
+    return True
 
 
 def _not_local(command: str, output: str) -> bool:
@@ -112,7 +147,7 @@ def _connect(output: str):
 def _query(args) -> int:
     import duckdb
 
-    if _not_local("query", args.output):
+    if _not_local("query", args.output) or no_output("query", args.output):
         return 2
     if args.format == "parquet" and not args.to:
         print("newsbeam: --format parquet needs --to FILE", file=sys.stderr)
@@ -127,9 +162,7 @@ def _query(args) -> int:
     if args.format == "table" and not args.to:
         relation.show(max_width=200, max_rows=1000)
         return 0
-    table = relation.arrow()
-    if hasattr(table, "read_all"):  # DuckDB 1.4+ hands back a reader
-        table = table.read_all()
+    table = _arrow(relation)
     if args.format == "parquet":
         import pyarrow.parquet as pq
         pq.write_table(table, args.to)
@@ -141,6 +174,15 @@ def _query(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _json_value(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _arrow(relation):
+    table = relation.arrow()
+    return table.read_all() if hasattr(table, "read_all") else table  # DuckDB 1.4+: a reader
 
 
 def _as_text(table, fmt: str) -> str:
@@ -170,26 +212,30 @@ def _flat(table):
 def _stats(args) -> int:
     from newsbeam.store.read import STATS_QUERIES
 
-    if _not_local("stats", args.output):
+    if _not_local("stats", args.output) or no_output("stats", args.output):
         return 2
     con = _connect(args.output)
-    print(f"newsbeam stats {args.output}")
-    for title, sql in STATS_QUERIES.items():
-        print(f"\n{title}")
-        con.sql(sql).show(max_width=200)
+    if args.format == "table":
+        print(f"newsbeam stats {args.output}")
+        for title, sql in STATS_QUERIES.items():
+            print(f"\n{title}")
+            con.sql(sql).show(max_width=200)
+        return 0
+    tables = {title: _arrow(con.sql(sql)) for title, sql in STATS_QUERIES.items()}
+    if args.format == "json":
+        print(json.dumps({"output": args.output,
+                          **{title.replace(" ", "_"): table.to_pylist()
+                             for title, table in tables.items()}}, default=_json_value))
+    else:
+        sys.stdout.write("".join(f"# {title}\n{_as_text(table, 'csv')}\n"
+                                 for title, table in tables.items()))
     return 0
 
 
 def _verify(args) -> int:
-    import os
-
-    from newsbeam.store import fs
     from newsbeam.store.lock import LOCKED_EXIT_CODE, Locked
 
-    if not (os.path.isdir(args.output) if "://" not in args.output
-            else fs.dir_exists(args.output)):
-        print(f"newsbeam: verify: {args.output} is not a newsbeam output (no such folder)",
-              file=sys.stderr)
+    if no_output("verify", args.output):
         return 2
     if not args.repair:
         from newsbeam.store.verify import find_problems

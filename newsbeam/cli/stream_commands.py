@@ -7,8 +7,9 @@ import signal
 import sys
 import threading
 
-from newsbeam.cli.options import add_extract_processes, load_run_config
-from newsbeam.config import duration_seconds
+from newsbeam.cli import check
+from newsbeam.cli.options import add_dry_run, add_extract_processes, load_run_config
+from newsbeam.config import NO_SOURCES, ConfigError, duration_seconds
 from newsbeam.modes import beam_startup
 
 STREAM_EPILOG = """\
@@ -18,14 +19,18 @@ BundleBasedDirectRunner, or anywhere with --runner DataflowRunner|FlinkRunner), 
 periodic poll of the configured sources (stream.poll_every; needs a runner that runs
 PeriodicImpulse: Dataflow, Flink, Prism). Each window (stream.window, default 5m) is
 committed as it closes: same datasets and layout as 'newsbeam run', one
-_runs/<run_id>-w<window>-p<pane>.json per commit. SIGINT/SIGTERM: the open window
-commits, then the stream stops (exit 0). Other options go to Beam."""
+_runs/<run_id>-w<window>-p<pane>.json per commit, and one line per commit on stdout
+(window, counts, latency). SIGINT/SIGTERM: the open window commits, then the stream stops
+(exit 0). Options stream does not know go to Apache Beam (e.g. --runner, --project).
+Local Pub/Sub: docs/streaming.md ('newsbeam pubsub-setup' creates topic and
+subscription on the emulator)."""
 
 FOLLOW_EPILOG = """\
 Each poll is one 'newsbeam run' over the same output (same state: feed validators, seen
 URLs, dedup index), so only new entries are fetched. A failing poll is logged and retried
-at the next interval; a locked output skips the poll. SIGINT/SIGTERM: stops after the
-current run has committed (exit 0)."""
+at the next interval; a locked output skips the poll. One line per poll (its status and
+counts). SIGINT/SIGTERM: stops after the current run has committed (exit 0). Options
+follow does not know go to Apache Beam, as for 'newsbeam run' (e.g. --runner)."""
 
 
 def add_stream_commands(commands) -> None:
@@ -39,9 +44,11 @@ def add_stream_commands(commands) -> None:
         parser.add_argument("--config", required=True, metavar="FILE", help="YAML run config")
         parser.add_argument("--output", metavar="DIR",
                             help="output directory; overrides the config's 'output'")
-        parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            help="log newsbeam's stages and Beam's own messages")
         add_extract_processes(parser)
         if name == "follow":
+            add_dry_run(parser)
             parser.add_argument("--every", default="10m", metavar="DURATION",
                                 help="time between polls, e.g. 30s, 10m, 1h (default 10m)")
             parser.add_argument("--max-runs", type=int, metavar="N",
@@ -79,8 +86,7 @@ def _load(args):
     try:
         return load_run_config(args)
     except ConfigError as err:
-        for problem in err.problems:  # every problem, one line each
-            print(f"newsbeam: config error: {problem}", file=sys.stderr)
+        check.config_errors(err)
         return None
 
 
@@ -90,9 +96,13 @@ def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
         print("newsbeam: --every takes a duration like 30s, 10m, 1h and --max-runs a "
               "positive number", file=sys.stderr)
         return 2
+    if args.dry_run:
+        return check.dry_run(args, "follow")
     config = _load(args)
     if config is None:
         return 2
+    if not config.sources:
+        return check.config_errors(ConfigError(NO_SOURCES))
     beam_startup.start(beam_startup.config_paths(config), beam_args)
     from newsbeam.modes.follow import follow
 
@@ -128,9 +138,7 @@ def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"newsbeam: {err}", file=sys.stderr)
         return 5
     except ConfigError as err:
-        for problem in err.problems:  # every problem, one line each
-            print(f"newsbeam: config error: {problem}", file=sys.stderr)
-        return 2
+        return check.config_errors(err)
     counts = manifest["counts"]
     print(f"newsbeam stream {manifest['run_id']}: {manifest['status']}: "
           f"{len(manifest['commits'])} commits, {counts['inputs']} inputs, "

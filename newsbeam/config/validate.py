@@ -82,6 +82,10 @@ def load_config(path: str, output: str | None = None) -> Config:
     return parse_config(raw, os.path.abspath(path), output, duplicates)
 
 
+NO_SOURCES = ("sources: this config has none (only stream.subscription): 'newsbeam stream' "
+              "reads it; run, follow and --dry-run need a list of sources")
+
+
 def with_extract_processes(config: Config, processes: int | None) -> Config:
     """``config`` with ``processes`` (``--extract-processes``) over its
     ``limits.extract_processes``; None leaves it as it is."""
@@ -127,8 +131,10 @@ def parse_config(raw: Any, path: str, output: str | None = None,
     limits = _build(Limits, raw.get("limits") or {}, "limits", problems)
     fetch = _build(FetchSettings, raw.get("fetch") or {}, "fetch", problems)
     dedup = _parse_dedup(raw.get("dedup") or {}, problems)
-    sources = _parse_sources(raw.get("sources"), base_dir, problems)
     stream = _build(StreamConfig, raw.get("stream") or {}, "stream", problems)
+    # A Pub/Sub stream gets its work from the subscription: it needs no sources.
+    sources = () if raw.get("sources") is None and stream is not None and stream.subscription \
+        else _parse_sources(raw.get("sources"), base_dir, problems)
     if problems:
         raise ConfigError(problems)
     return Config(sources=sources, output=output, limits=limits, fetch=fetch,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import StandardOptions
 
-from newsbeam.config import Config
+from newsbeam.config import NO_SOURCES, Config, ConfigError
 from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.core.time_limit import warm
 from newsbeam.modes import chunks
@@ -26,6 +26,8 @@ def run_once(config: Config, beam_args: list[str] | None = None,
     run holds the output. A SIGINT or SIGTERM while the pipeline runs stops the run's
     processes, records it as failed (reason ``interrupted``) and raises ``Interrupted``.
     """
+    if not config.sources:
+        raise ConfigError(NO_SOURCES)
     beam_args = list(beam_args or [])
     options = pipeline_options(beam_args, type_check=False)
 

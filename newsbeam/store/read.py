@@ -8,6 +8,7 @@ schema version are read together by column name.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -16,11 +17,16 @@ from newsbeam.schemas.tables import DATASETS
 from newsbeam.store import fs, integrity, layout
 from newsbeam.store.log import live_files, read_log
 
+UTC = pa.timestamp("us", tz="UTC")
 RUN_COLUMNS = pa.schema([
-    ("run_id", pa.string()), ("status", pa.string()), ("started_at", pa.string()),
-    ("finished_at", pa.string()), ("wall_seconds", pa.float64()), ("inputs", pa.int64()),
-    ("articles", pa.int64()), ("duplicates", pa.int64()), ("rejects", pa.int64()),
-    ("error", pa.string()),
+    ("run_id", pa.string()), ("kind", pa.string()), ("status", pa.string()),
+    ("started_at", UTC), ("finished_at", UTC), ("wall_seconds", pa.float64()),
+    ("inputs", pa.int64()), ("articles", pa.int64()), ("duplicates", pa.int64()),
+    ("rejects", pa.int64()), ("failed_sources", pa.list_(pa.string())), ("error", pa.string()),
+])
+SOURCE_HEALTH_COLUMNS = pa.schema([
+    ("source", pa.string()), ("failing", pa.bool_()), ("last_success", UTC),
+    ("last_failure", UTC), ("runs", pa.int64()), ("failed_runs", pa.int64()),
 ])
 
 
@@ -34,14 +40,45 @@ def run_manifests(output: str) -> list[dict]:
     return sorted(manifests, key=lambda m: m.get("run_id", ""))
 
 
-def runs_table(output: str) -> pa.Table:
-    rows = [{"run_id": m.get("run_id"), "status": m.get("status"),
-             "started_at": m.get("started_at"), "finished_at": m.get("finished_at"),
+def _timestamp(text) -> datetime | None:
+    """An ISO-8601 time of a manifest as a UTC datetime (None when absent or unreadable)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def runs_table(output: str, manifests: list[dict] | None = None) -> pa.Table:
+    """One row per run manifest; times are timestamps, not text."""
+    rows = [{"run_id": m.get("run_id"), "kind": m.get("kind", "run"), "status": m.get("status"),
+             "started_at": _timestamp(m.get("started_at")),
+             "finished_at": _timestamp(m.get("finished_at")),
              "wall_seconds": m.get("wall_seconds"), "error": m.get("error"),
+             "failed_sources": m.get("failed_sources") or [],
              **{k: (m.get("counts") or {}).get(k) for k in
                 ("inputs", "articles", "duplicates", "rejects")}}
-            for m in run_manifests(output)]
+            for m in (run_manifests(output) if manifests is None else manifests)]
     return pa.Table.from_pylist(rows, schema=RUN_COLUMNS)
+
+
+def source_health(manifests: list[dict]) -> pa.Table:
+    """Per source, from the committed runs that read it: when it last delivered, when it
+    last failed entirely (``failed_sources``), and whether its latest run failed it."""
+    health: dict[str, dict] = {}
+    for m in sorted(manifests, key=lambda m: m.get("finished_at") or ""):
+        failed = set(m.get("failed_sources") or [])
+        when = _timestamp(m.get("finished_at"))
+        for source in sorted(set(m.get("sources") or {}) | failed):
+            row = health.setdefault(source, {"source": source, "failing": False,
+                                             "last_success": None, "last_failure": None,
+                                             "runs": 0, "failed_runs": 0})
+            row["runs"] += 1
+            row["failing"] = source in failed
+            row["failed_runs"] += row["failing"]
+            row["last_failure" if row["failing"] else "last_success"] = when
+    return pa.Table.from_pylist(sorted(health.values(), key=lambda r: r["source"]),
+                                schema=SOURCE_HEALTH_COLUMNS)
 
 
 def _sql_list(paths: list[str]) -> str:
@@ -67,8 +104,11 @@ def connect(output: str, problems: list | None = None) -> duckdb.DuckDBPyConnect
         else:  # no committed file yet: an empty view with the dataset's columns
             con.register(f"_{name}_empty", schema.empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
-    con.register("_runs_table", runs_table(output))
+    manifests = run_manifests(output)
+    con.register("_runs_table", runs_table(output, manifests))
     con.execute("CREATE VIEW runs AS SELECT * FROM _runs_table")
+    con.register("_source_health_table", source_health(manifests))
+    con.execute("CREATE VIEW source_health AS SELECT * FROM _source_health_table")
     return con
 
 
@@ -87,7 +127,11 @@ STATS_QUERIES = {
     "rejects by reason": """
         SELECT stage, reason, count(*) AS rejects FROM rejects
         GROUP BY ALL ORDER BY 3 DESC LIMIT 30""",
+    "source health": """
+        SELECT source, failing, last_success, last_failure, runs, failed_runs
+        FROM source_health ORDER BY failing DESC, source""",
     "last runs": """
-        SELECT run_id, status, round(wall_seconds, 1) AS seconds, inputs, articles,
-               duplicates, rejects FROM runs ORDER BY run_id DESC LIMIT 10""",
+        SELECT run_id, status, finished_at, round(wall_seconds, 1) AS seconds, inputs,
+               articles, duplicates, rejects, failed_sources
+        FROM runs ORDER BY run_id DESC LIMIT 10""",
 }

@@ -46,6 +46,8 @@ def test_a_private_address_is_refused_with_one_line_and_exit_4(capsys):
     assert out == ""
     (line,) = err.splitlines()
     assert line.startswith("newsbeam: rejected: fetch: private_address (")
+    # the refusal names its way out
+    assert "--allow-private-networks" in line and "fetch.allow_private_networks" in line
 
 
 def test_a_file_as_text_and_stdin_as_json(fast_config, tmp_path, capsys, monkeypatch):

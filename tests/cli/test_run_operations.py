@@ -65,7 +65,7 @@ def test_a_source_that_failed_entirely_exits_3_and_progress_is_shown_meanwhile(
                      *RUNNER_ARGS]) == 3
     out, err = capsys.readouterr()
     *progress, last = err.splitlines()
-    assert last == "newsbeam: every input of dead failed (see the rejects)"
+    assert last == "newsbeam: every input of dead failed (see the rejects: fetch:connection_refused)"
     assert len(progress) >= 3 and all(PROGRESS.match(line) for line in progress), progress
     # The slow pages wrap the samples: same text, so duplicates of them.
     assert " 11 inputs read, 9 extracted, 2 rejects, 5 articles and 4 duplicates written" \
@@ -193,7 +193,8 @@ def test_a_run_whose_every_source_failed_says_so_everywhere_and_the_next_run_suc
     assert main(["run", "--config", str(config), "-q", *RUNNER_ARGS]) == 3
     out, err = capsys.readouterr()
     assert re.match(r"newsbeam run \S+: sources_failed in ", out), out
-    assert err.splitlines()[-1] == "newsbeam: every input of news failed (see the rejects)"
+    assert err.splitlines()[-1] == ("newsbeam: every input of news failed "
+                                  "(see the rejects: discover:connection_refused)")
     manifest = read_manifest(output)
     assert manifest["status"] == "sources_failed" and manifest["failed_sources"] == ["news"]
     assert query_rows(output, "select status from runs") == [{"status": "sources_failed"}]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 import trafilatura
 import trafilatura.external
 from lxml.html import fromstring
@@ -15,6 +16,7 @@ from trafilatura import bare_extraction
 
 from newsbeam.core.extract import fallback
 from newsbeam.core.extract.page import extract_html, parse_html
+from tests.helpers.corpus import corpus_path, missing_reason
 from tests.core.test_extract import PARAGRAPH, URL, page, realistic_page
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -102,9 +104,9 @@ print(json.dumps(result))
 
 
 def test_plain_trafilatura_output_is_unchanged_by_importing_and_using_newsbeam():
-    corpus = ROOT.parent / "shared" / "corpus" / "trafilatura"
+    corpus = corpus_path("trafilatura")
     if not (corpus / "index.jsonl").exists():
-        pytest.skip("the trafilatura corpus is not beside the project")
+        pytest.skip(missing_reason("trafilatura", "index.jsonl"))
     samples = [realistic_page(stem) for stem in ("000_78f80f7743c66845", "001_cb01ad8e5fa5d174")]
     done = subprocess.run([sys.executable, "-c", PLAIN_OUTPUT_CHECK, str(corpus),
                            json.dumps(samples)], capture_output=True, text=True, cwd=ROOT,

@@ -12,13 +12,14 @@ import re
 
 import pytest
 
+from tests.helpers.corpus import corpus_path, needs_corpus
 from tests.helpers.loopback import LoopbackSites, Reply
 from newsbeam.config import FetchSettings
 from newsbeam.core.fetch.fetcher import Fetcher
 from newsbeam.core.fetch.pages import PageInput, fetch_page
 from newsbeam.core.extract.document import extract_document
 
-CORPUS = pathlib.Path(__file__).parents[3] / "shared" / "corpus" / "newspaper4k"
+CORPUS = corpus_path("newspaper4k")
 META_CHARSET = re.compile(r"charset=utf-8", re.I)
 # name -> (encoding, charset in the HTTP header or None, charset written into <meta> or None)
 PAGES = {
@@ -28,7 +29,7 @@ PAGES = {
     "japanese_article": ("shift_jis", None, "Shift_JIS"),
     "spanish_article": ("utf-16", None, None),            # only the BOM tells
 }
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+pytestmark = needs_corpus("newspaper4k")
 
 
 def served(name: str) -> tuple[bytes, str]:

@@ -13,10 +13,12 @@ from newsbeam.core.files import FileInput
 from newsbeam.core.warc import (read_archive,
                                 record_start)
 from newsbeam.records.documents import RawDocument
+from tests.helpers.corpus import corpus_path
+from tests.helpers import corpus
 from tests.helpers.warcs import CRAWLED, Page, sample_pages, skipped_pages, write_warc
 
-CORPUS = pathlib.Path(__file__).parents[3] / "shared" / "corpus" / "warc"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no WARC corpus at {CORPUS}")
+CORPUS = corpus_path("warc")
+needs_corpus = corpus.needs_corpus("warc")
 
 
 def read(path: pathlib.Path, max_bytes: int = 10_000_000, **kwargs) -> list:

@@ -14,10 +14,10 @@ from warcio.archiveiterator import ArchiveIterator
 from newsbeam.cli import main
 from newsbeam.cli.summary import format_summary
 from tests.helpers.runs import RUNNER_ARGS, read_dataset, read_manifest, write_config
+from tests.helpers.corpus import corpus_path
 from tests.helpers.warcs import CRAWLED, sample_pages, skipped_pages, write_warc
 
-CLIPPED = (pathlib.Path(__file__).parents[3] / "shared" / "corpus" / "warc" / "resiliparse"
-           / "tests" / "data" / "clipped.warc.gz")
+CLIPPED = corpus_path("warc", "resiliparse", "tests", "data", "clipped.warc.gz")
 
 
 def run(config: pathlib.Path, output: pathlib.Path, *extra: str) -> int:

@@ -18,6 +18,7 @@ COMMITTED_THEN_FAILED = 5  # the run committed its data, then a later step faile
 #                            its manifest: disk full); the next run's recovery finishes it
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
 # Stopped by a signal: 128 + its number, as shells report it (pipelines.interrupt).
+_SIGNALLED = f"{128 + 2}, {128 + 15}"  # SIGINT, SIGTERM
 
 
 class ExitCode(NamedTuple):
@@ -57,7 +58,7 @@ EXIT_CODES = (
     ExitCode(f"{LOCKED}", "(no run)",
              "another run or a compaction holds the output: skipped, nothing changed",
              "record a skip; the next interval catches up"),
-    ExitCode(f"{INTERRUPTED_SIGINT}, {INTERRUPTED_SIGTERM}", "`failed` (reason `interrupted`)",
+    ExitCode(_SIGNALLED, "`failed` (reason `interrupted`)",
              "stopped by SIGINT (Ctrl-C) or SIGTERM: the run stops cleanly and commits "
              "nothing", "retry at the next interval"),
 )

@@ -20,6 +20,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from newsbeam.config import Config, ConfigError
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
+from newsbeam.modes.pubsub_relay import PubSubRelay
 from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.pipelines.streaming import build_stream
 from newsbeam.records.run import RunContext
@@ -29,6 +30,8 @@ from newsbeam.store.log import read_log
 
 LOG = logging.getLogger("newsbeam.stream")
 LOCAL_STREAMING_RUNNER = "BundleBasedDirectRunner"  # the local runner that streams Pub/Sub
+# Runners whose Pub/Sub source acknowledges on pull: a relay acknowledges after the commit.
+AUTO_ACK_RUNNERS = ("DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 DRAIN_GRACE_SECONDS = 35.0  # after the open window's end: the local runner's Pub/Sub pull
 # blocks up to 30 s when the subscription is idle, and the watermark moves only when it returns
 
@@ -45,6 +48,13 @@ def stream_options(config: Config, beam_args: list[str]):
     return options
 
 
+def local_relay(config: Config, options) -> PubSubRelay | None:
+    runner = options.view_as(StandardOptions).runner
+    if config.stream.subscription and str(runner).rsplit(".", 1)[-1] in AUTO_ACK_RUNNERS:
+        return PubSubRelay(config.output, config.stream.subscription)
+    return None
+
+
 def drain_deadline(stop_at: float, window_seconds: int) -> float:
     """When the window open at ``stop_at`` has closed and had time to commit."""
     return stop_at - stop_at % window_seconds + window_seconds + DRAIN_GRACE_SECONDS
@@ -53,21 +63,26 @@ def drain_deadline(stop_at: float, window_seconds: int) -> float:
 def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
     """Runs the stream until ``stop`` is set (or the pipeline ends); returns its manifest."""
     options = stream_options(config, beam_args)
+    relay = local_relay(config, options)
 
     def execute(run: RunContext) -> Outcome:
-        return _run_until_stopped(config, options, run, stop)
+        return _run_until_stopped(config, options, run, stop, relay)
 
     def describe(run: RunContext, outcome: Outcome) -> dict:
-        return _describe(config, options, beam_args, run, outcome)
+        # After recovery finished the last commit: what it committed is acknowledged.
+        relayed = relay.finish() if relay else None
+        return _describe(config, options, beam_args, run, outcome, relayed)
 
     manifest, _ = run_lifecycle(config, options, "newsbeam stream", execute, describe)
     return manifest
 
 
-def _run_until_stopped(config: Config, options, run: RunContext,
-                       stop: threading.Event) -> Outcome:
+def _run_until_stopped(config: Config, options, run: RunContext, stop: threading.Event,
+                       relay: PubSubRelay | None) -> Outcome:
+    if relay:  # under the output's lock, after recovery
+        relay.start()
     pipeline = beam.Pipeline(options=options)
-    build_stream(pipeline, config, run)
+    build_stream(pipeline, config, run, subscription=relay and relay.subscription)
     result = pipeline.run()
     finished = threading.Event()
     failure: list[BaseException] = []
@@ -83,6 +98,8 @@ def _run_until_stopped(config: Config, options, run: RunContext,
     while not stop.is_set() and not finished.is_set():
         stop.wait(0.5)
     outcome = Outcome(result=result, failure=failure[0] if failure else None)
+    if relay:
+        relay.stop_pulling()
     if not finished.is_set():
         deadline = drain_deadline(time.time(), config.stream.seconds("window"))
         LOG.warning("stopping: committing the open window (until %s)",
@@ -96,7 +113,7 @@ def _run_until_stopped(config: Config, options, run: RunContext,
 
 
 def _describe(config: Config, options, beam_args: list[str], run: RunContext,
-              outcome: Outcome) -> dict:
+              outcome: Outcome, relayed: dict | None) -> dict:
     commits = sorted(r.commit_id for r in read_log(config.output).records
                      if r.run_id == run.run_id)
     counts = manifests.dataset_counts(config.output, run.run_id)
@@ -110,4 +127,5 @@ def _describe(config: Config, options, beam_args: list[str], run: RunContext,
         commits=commits, counts={"inputs": inputs, **counts["rows"]},
         balanced=inputs == sum(counts["rows"].values()),
         rejects_by_reason=counts["rejects_by_reason"],
-        duplicates_by_method=counts["duplicates_by_method"], error=outcome.error)
+        duplicates_by_method=counts["duplicates_by_method"], error=outcome.error,
+        relay=relayed)

@@ -18,7 +18,7 @@ from newsbeam.transforms.fetch import FETCH, FetchLive
 from newsbeam.transforms.seen import SkipFoundBefore
 from newsbeam.transforms.sinks import TALLIES, Tally
 from newsbeam.transforms.stage import ApplyStage, count_input
-from newsbeam.transforms.stream_sources import PollSources, ReadPubSubWork
+from newsbeam.transforms.stream_sources import PollSources, ReadPubSubWork, message_rows
 from newsbeam.transforms.windows import LateGate, stream_windowing
 from newsbeam.config import Config
 from newsbeam.core.fetch.discovery import ListingInput
@@ -27,7 +27,7 @@ from newsbeam.pipelines.graph import process_and_write
 from newsbeam.pipelines.runner import utc_now
 from newsbeam.records.run import RunContext
 from newsbeam.schemas.manifest import STREAM_WINDOW
-from newsbeam.schemas.tables import DATASETS
+from newsbeam.schemas.tables import DATASETS, MESSAGES
 from newsbeam.store import layout
 from newsbeam.store import manifest as manifests
 
@@ -39,22 +39,28 @@ def windowing(config: Config) -> Callable[[], beam.WindowInto]:
                    config.stream.seconds("dedup_ttl"))
 
 
-def work_source(config: Config) -> beam.PTransform:
-    if config.stream.subscription:
-        return ReadPubSubWork(config.stream.subscription)
+def work_source(config: Config, subscription: str | None = None) -> beam.PTransform:
+    if subscription or config.stream.subscription:
+        return ReadPubSubWork(subscription or config.stream.subscription)
     return PollSources(config.sources, config.stream.seconds("poll_every"))
 
 
-def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=None):
+def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=None,
+                 subscription: str | None = None):
     """The stream graph on ``pipeline``; ``work``: timestamped WorkItems (the config's
-    source when None; tests hand in a TestStream). Returns the committed files (in their
-    windows); each commit also writes its manifest."""
+    source when None; tests hand in a TestStream); ``subscription``: one to read instead
+    of the config's (a local stream's relay, ``modes/pubsub_relay.py``). Returns the
+    committed files (in their windows); each commit also writes its manifest."""
     if work is None:
-        work = pipeline | "Work" >> work_source(config)
+        work = pipeline | "Work" >> work_source(config, subscription)
     stream = config.stream
     in_time, too_late = work | "LateGate" >> LateGate(
         stream.seconds("window"), stream.seconds("allowed_lateness"), run)
     windows = windowing(config)
+    # A relayed message's id commits with its window: the relay acknowledges it then.
+    messages = (work
+                | "MessageIds" >> beam.FlatMap(message_rows, run.run_id)
+                | "MessageWindows" >> windows())
     inputs, bad = (in_time
                    | "Windows" >> windows()
                    | "Receive" >> ApplyStage("receive", to_input, run))
@@ -78,7 +84,7 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
             "rejects": (live["rejects"], counted) | "ReadRejects" >> beam.Flatten()}
     dedup = StreamDedup(windows, stream.seconds("dedup_ttl"),
                         config.output if config.dedup.cross_run else None, config.dedup.near)
-    return process_and_write(read, config, run, dedup,
+    return process_and_write(read, config, run, dedup, extra_state={MESSAGES: messages},
                              on_commit=partial(write_window_manifest, config.output, run))
 
 

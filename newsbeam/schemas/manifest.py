@@ -1,9 +1,10 @@
 """The run manifests ``_runs/<id>.json``: every field, its JSON types and meaning, per kind.
 
-Five kinds of manifest are written: a batch run's (``run``), the one recovery writes for a
+Six kinds of manifest are written: a batch run's (``run``), the one recovery writes for a
 run that committed but died first (``recovered_run``), or for a chunked run stopped before
-it settled its chunks (``stopped_run``), a stream's (``stream``) and one per committed
-window pane of a stream (``stream_window``). Each is built here, by ``build``,
+it settled its chunks (``stopped_run``), a stream's (``stream``), one per committed window
+pane of a stream (``stream_window``) and the one recovery writes for a stream that died
+(``killed_stream``). Each is built here, by ``build``,
 which refuses a missing, unknown or mistyped field, so a manifest has the same shape
 wherever it is written. Bump MANIFEST_VERSION when a field is removed or changes meaning.
 """
@@ -160,6 +161,10 @@ STREAM = Kind("stream", "One newsbeam stream, from start to stop.", (
     STARTED_AT, FINISHED_AT, RUNNER, BEAM_ARGS, *CONFIG, OUTPUT,
     Field("commits", (list,), "Its window commits' ids (each has a stream_window manifest)."),
     COUNTS, BALANCED, *BREAKDOWN, ERROR,
+    Field("relay", (dict,), "On the local runner, what its Pub/Sub relay did: forwarded, "
+                            "acknowledged (once committed), dropped_as_committed (delivered "
+                            "again after a crash), returned_uncommitted (handed back at the "
+                            "stop).", required=False),
 ))
 
 STREAM_WINDOW = Kind("stream_window", "One committed pane of one window of a stream.", (
@@ -180,11 +185,37 @@ STREAM_WINDOW = Kind("stream_window", "One committed pane of one window of a str
     FILES,
 ))
 
-KINDS = {kind.name: kind for kind in (RUN, RECOVERED_RUN, STOPPED_RUN, STREAM, STREAM_WINDOW)}
+KILLED_STREAM = Kind("killed_stream", "Written by recovery for a stream that ended without "
+                                      "its own manifest (SIGKILL, power loss).", (
+    RUN_ID, VERSION,
+    Field("kind", (str,), "killed_stream"),
+    Field("status", (str,), "killed: it committed the windows listed, nothing after them."),
+    Field("recovered", (bool,), "True: written by recovery."),
+    NEWSBEAM_VERSION, SCHEMA_VERSION,
+    Field("started_at", (NONE,), "Unknown (null)."),
+    Field("finished_at", (NONE,), "Unknown (null)."),
+    Field("last_commit_at", (str,), "When its last commit record was written."),
+    OUTPUT,
+    Field("commits", (list,), "Its window commits' ids."),
+    Field("windows", (list,), "Per commit: commit, committed_at, window_start, pane_index "
+                              "and counts (of its stream_window manifest; null where the "
+                              "stream died between the commit and that manifest), rows (per "
+                              "dataset, from the commit record)."),
+    dataclasses.replace(COUNTS, doc="inputs (null when a window's manifest is missing), "
+                                    "articles, duplicates, rejects of its commits."),
+    dataclasses.replace(BALANCED, doc="inputs = articles + duplicates + rejects (false when "
+                                      "inputs are not known)."),
+    *BREAKDOWN, FILES,
+    Field("note", (str,), "What was lost."),
+))
+
+KINDS = {kind.name: kind
+         for kind in (RUN, RECOVERED_RUN, STOPPED_RUN, STREAM, STREAM_WINDOW,
+                      KILLED_STREAM)}
 
 
 def kind_of(manifest: dict[str, Any]) -> Kind:
-    if manifest.get("recovered") and manifest.get("kind") != STOPPED_RUN.name:
+    if "kind" not in manifest and manifest.get("recovered"):
         return RECOVERED_RUN
     return KINDS[manifest.get("kind", "run")]
 

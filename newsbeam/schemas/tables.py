@@ -123,6 +123,7 @@ DATASETS: dict[str, pa.Schema] = {
 
 DEDUP_INDEX, SEEN, LISTINGS, FILES = "dedup_index", "seen", "listings", "files"
 PENDING = "pending"
+MESSAGES = "messages"
 
 STATE_TABLES: dict[str, pa.Schema] = {
     # Every kept article of earlier runs, for later runs to match (beam/dedup/earlier.py).
@@ -165,6 +166,12 @@ STATE_TABLES: dict[str, pa.Schema] = {
         pa.field("shingles", pa.int32()),       # null: too short for near-dup, or it is off
         pa.field("signature", pa.binary()),
     ], metadata={"dataset": PENDING}),
+    # Pub/Sub message ids a local stream committed (modes/pubsub_relay.py): a message
+    # delivered again after a crash is acknowledged, not ingested twice.
+    MESSAGES: pa.schema([
+        pa.field("message_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ], metadata={"dataset": MESSAGES}),
 }
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 
 from newsbeam.schemas.tables import (
-    DATASETS, DEDUP_INDEX, FILES, LISTINGS, PENDING, SEEN, STATE_TABLES)
+    DATASETS, DEDUP_INDEX, FILES, LISTINGS, MESSAGES, PENDING, SEEN, STATE_TABLES)
 from newsbeam.store import faults, fs, layout, log
 from newsbeam.store.parquet import read_table, write_table
 
@@ -29,8 +29,9 @@ SORT_KEYS = {"articles": ["published_at", "article_id"], "duplicates": ["duplica
              "rejects": ["rejected_at", "input"]}
 # Per state table: the key a newer row replaces an older one on (None: keep every row).
 # Pending rows (a stopped chunked run's) are kept whole: each is an input to settle.
-NEWEST_BY = {LISTINGS: "url", FILES: "path", SEEN: "url", DEDUP_INDEX: None, PENDING: None}
-RETAINED = (SEEN, DEDUP_INDEX)  # what retention_days ages out
+NEWEST_BY = {LISTINGS: "url", FILES: "path", SEEN: "url", DEDUP_INDEX: None, PENDING: None,
+             MESSAGES: "message_id"}
+RETAINED = (SEEN, DEDUP_INDEX, MESSAGES)  # what retention_days ages out
 
 
 class CompactionError(RuntimeError):

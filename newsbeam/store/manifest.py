@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from newsbeam import __version__
-from newsbeam.schemas.manifest import RECOVERED_RUN, RUN, STOPPED_RUN
+from newsbeam.schemas.manifest import KILLED_STREAM, RECOVERED_RUN, RUN, STOPPED_RUN
 from newsbeam.schemas.tables import DATASETS, SCHEMA_VERSION
 from newsbeam.store import fs, layout
 from newsbeam.store.log import RUN_KINDS, CommitRecord, LogState, read_log
@@ -140,9 +141,22 @@ def read_manifest(output: str, run_id: str) -> dict | None:
     return json.loads(fs.read_bytes(path)) if fs.match_paths(path) else None
 
 
+# A stream window pane's commit id: <run id>-w<window start>-p<pane> (transforms/sinks.py).
+_WINDOW_COMMIT = re.compile(r"-w\d{8}T\d{6}-p\d+")
+
+
+def is_window_commit(record: CommitRecord) -> bool:
+    tail = record.commit_id[len(record.run_id):]
+    return record.commit_id.startswith(record.run_id) and bool(_WINDOW_COMMIT.fullmatch(tail))
+
+
 def recovered_manifest(output: str, run_id: str, records: list[CommitRecord]) -> dict:
     """The manifest of a run that committed but died before writing its own: what its
-    commit records say (inputs are its rows: a committed run accounts for every input)."""
+    commit records say. A batch run's last commit holds all of it (inputs are its rows); a
+    stream commits window by window, so one that died was killed: it says so and lists
+    what it committed."""
+    if any(is_window_commit(r) for r in records):
+        return _killed_stream_manifest(output, run_id, records)
     counts = dataset_counts(output, run_id)
     rows = counts["rows"]
     return RECOVERED_RUN.build(
@@ -169,3 +183,37 @@ def stopped_manifest(output: str, run_id: str, records: list[CommitRecord]) -> d
         files=counts["files"],
         note="written by recovery: the run was stopped after committing these chunks; "
              "the next run settles their articles and reads the files they did not")
+
+
+def _killed_stream_manifest(output: str, run_id: str, records: list[CommitRecord]) -> dict:
+    """A stream that ended without its manifest (SIGKILL, power loss): its committed
+    windows, each with the counts of its own manifest (``None`` where the stream died
+    between the window's commit and its manifest: its rows are still counted)."""
+    counts = dataset_counts(output, run_id)
+    rows = counts["rows"]
+    windows = []
+    for record in sorted(records, key=lambda r: r.commit_id):
+        window = read_manifest(output, record.commit_id)
+        committed = collections.Counter()
+        for entry in record.adds:
+            if entry.table in DATASETS:
+                committed[entry.table] += entry.rows
+        windows.append({
+            "commit": record.commit_id, "committed_at": record.created_at,
+            "window_start": window["window_start"] if window else None,
+            "pane_index": window["pane_index"] if window else None,
+            "counts": window["counts"] if window else None,
+            "rows": {name: committed[name] for name in DATASETS}})
+    inputs = sum(w["counts"]["inputs"] for w in windows if w["counts"])
+    known = all(w["counts"] for w in windows)
+    return KILLED_STREAM.build(
+        run_id=run_id, status="killed", recovered=True, newsbeam_version=__version__,
+        schema_version=SCHEMA_VERSION, started_at=None, finished_at=None,
+        last_commit_at=max(r.created_at for r in records), output=output,
+        commits=[w["commit"] for w in windows], windows=windows,
+        counts={"inputs": inputs if known else None, **rows},
+        balanced=known and inputs == sum(rows.values()),
+        rejects_by_reason=counts["rejects_by_reason"],
+        duplicates_by_method=counts["duplicates_by_method"], files=counts["files"],
+        note="written by recovery: the stream ended without stopping (killed); it "
+             "committed the windows listed, nothing after them")

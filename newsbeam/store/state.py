@@ -7,6 +7,8 @@
   failure is retried by the next run.
 - ``listings``: each feed's/sitemap's ETag and Last-Modified, sent back as a conditional
   GET next time (the newest row per URL counts).
+- ``messages``: ids of the Pub/Sub messages a local stream committed, read by its relay
+  (``modes/pubsub_relay.py``) to acknowledge them, and to drop them when delivered again.
 
 Each run adds its own files, staged and committed with the datasets (``transforms/sinks.py``):
 a failed run leaves no state, so its inputs are retried. Runs read these files inside the
@@ -21,14 +23,26 @@ from typing import Iterable
 from newsbeam.config import ConfigError, NearDedupConfig
 from newsbeam.core.dedup.minhash import index_params
 from newsbeam.core.normalize.urls import canonicalize_url
-from newsbeam.schemas.tables import DEDUP_INDEX
+from newsbeam.schemas.tables import DEDUP_INDEX, MESSAGES
 from newsbeam.store import fs, layout
 from newsbeam.store.integrity import Damaged, Problem
+from newsbeam.store.parquet import read_table
 
 
 def state_files(output: str, table: str) -> list[str]:
     """The committed files of one state table, sorted."""
     return fs.match_paths(layout.state_files_pattern(output, table))
+
+
+def committed_messages(output: str, known_files: set[str]) -> set[str]:
+    """Message ids in the committed ``messages`` files not in ``known_files`` (which it
+    extends). A file is in ``_state/`` only once its commit is applied."""
+    ids: set[str] = set()
+    for path in state_files(output, MESSAGES):
+        if path not in known_files:
+            ids.update(read_table(path, columns=["message_id"]).column("message_id").to_pylist())
+            known_files.add(path)
+    return ids
 
 
 def newest_validators(rows: Iterable[dict]) -> dict[str, tuple[str | None, str | None]]:

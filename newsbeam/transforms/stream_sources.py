@@ -28,6 +28,12 @@ class ReadPubSubWork(beam.PTransform):
                                                                    message.attributes)))
 
 
+def message_rows(item: WorkItem, run_id: str) -> list[dict]:
+    """The ``messages`` state row of a relayed message, committed with its window's rows
+    (none for work that did not come through the local relay)."""
+    return [{"message_id": item.message_id, "run_id": run_id}] if item.message_id else []
+
+
 def _poll(_tick, sources: tuple[SourceConfig, ...]) -> list[WorkItem]:
     """One poll: every feed and sitemap to list, every listed URL (read now)."""
     work = [WorkItem(l.source, l.uri, l.kind) for l in listings_of(sources)]

@@ -6,17 +6,16 @@ runs with ``-m slow``, as .ci/run does."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
 from tests.helpers.loopback import LoopbackSites, free_loopback
-from tests.helpers.pubsub import missing_reason, topic_and_subscription
-from tests.helpers.runs import read_dataset, write_config
+from tests.helpers.pubsub import (
+    missing_reason, start_stream, stream_config, topic_and_subscription,
+    wait_until, window_commits)
+from tests.helpers.runs import read_dataset
 from tests.helpers.streams import page_route
 
 pytestmark = [
@@ -26,20 +25,6 @@ pytestmark = [
 HOST = "127.0.0.2"
 
 
-def window_commits(output) -> list[str]:
-    folder = output / "_log"
-    return sorted(p.stem for p in folder.glob("*-w*-p*.json")) if folder.exists() else []
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_stream_commits_windows_while_running_and_stops_on_sigterm_on_bundle_based_direct_runner(
         tmp_path, pubsub_emulator):
     host = pubsub_emulator
@@ -47,18 +32,9 @@ def test_stream_commits_windows_while_running_and_stops_on_sigterm_on_bundle_bas
         publisher, topic, subscription = topic_and_subscription(host, "urls")
         publish = lambda path: publisher.publish(  # noqa: E731
             topic, site.url(HOST, path).encode()).result()
-        config = write_config(
-            tmp_path, [{"name": "unused", "kind": "urls", "urls": ["http://127.0.0.1/"]}],
-            limits={"extract_timeout_seconds": 0},
-            fetch={"allow_private_networks": True, "respect_robots": False,
-                   "per_host_delay_seconds": 0, "max_retries": 0},
-            stream={"subscription": subscription, "window": "5s", "allowed_lateness": "5s",
-                    "dedup_ttl": "1h"})
+        config = stream_config(tmp_path, subscription, "5s")
         output = tmp_path / "out"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "newsbeam", "stream", "--config", str(config)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": os.getcwd(), "PUBSUB_EMULATOR_HOST": host})
+        process = start_stream(config, host, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             publish("/a0")
             publish("/a1")

@@ -13,9 +13,11 @@ from newsbeam.store.parquet import write_parquet
 
 
 def commit_run(output: str, run_id: str, day: date, tables: dict[str, list[dict]],
-               manifest: bool = True) -> None:
-    """Commit ``tables`` ({dataset or state table: rows}) as the run ``run_id`` of ``day``;
+               manifest: bool = True, commit_id: str | None = None) -> None:
+    """Commit ``tables`` ({dataset or state table: rows}) as the run ``run_id`` of ``day``
+    (``commit_id``: one of its commits, e.g. a stream's window; default the run's only);
     dataset rows get their ``ingest_date``. With ``manifest``, a minimal run manifest."""
+    commit_id = commit_id or run_id
     staged = []
     for name, rows in tables.items():
         if name in STATE_TABLES:
@@ -27,8 +29,8 @@ def commit_run(output: str, run_id: str, day: date, tables: dict[str, list[dict]
         staged_path, final_path = staged_file(output, run_id, name, final_dir)
         staged.append(StagedFile(name, staged_path, final_path,
                                  write_parquet(staged_path, schema, rows)))
-    commit(output, run_id, run_id, staged)
+    commit(output, commit_id, run_id, staged)
     drop_staging(output, run_id)  # as a run does: no empty folders left behind
     if manifest:
-        write_manifest(output, {"run_id": run_id, "status": "succeeded",
+        write_manifest(output, {"run_id": commit_id, "status": "succeeded",
                                 "counts": {n: len(tables.get(n, [])) for n in DATASETS}})

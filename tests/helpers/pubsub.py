@@ -7,8 +7,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
+
+from tests.helpers.runs import write_config
 
 EMULATOR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
 PROJECT = "newsbeam-test"
@@ -70,3 +73,37 @@ def topic_and_subscription(host: str, name: str):
     publisher.create_topic(name=topic)
     subscriber.create_subscription(name=subscription, topic=topic)
     return publisher, topic, subscription
+
+
+def window_commits(output) -> list[str]:
+    """The window commits of streams in ``output`` (a pathlib.Path), sorted."""
+    folder = output / "_log"
+    return sorted(p.stem for p in folder.glob("*-w*-p*.json")) if folder.exists() else []
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def stream_config(folder, subscription: str, window: str):
+    """A config of a stream of ``subscription`` with fixed windows of ``window``, fetching
+    from loopback at once (no robots, no delays, no retries)."""
+    return write_config(
+        folder, [{"name": "unused", "kind": "urls", "urls": ["http://127.0.0.1/"]}],
+        limits={"extract_timeout_seconds": 0},
+        fetch={"allow_private_networks": True, "respect_robots": False,
+               "per_host_delay_seconds": 0, "max_retries": 0},
+        stream={"subscription": subscription, "window": window, "allowed_lateness": window,
+                "dedup_ttl": "1h"})
+
+
+def start_stream(config, host: str, **popen) -> subprocess.Popen:
+    """``newsbeam stream --config CONFIG`` as a child process, on the emulator at ``host``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsbeam", "stream", "--config", str(config)], text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "PUBSUB_EMULATOR_HOST": host}, **popen)

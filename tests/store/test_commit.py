@@ -7,12 +7,20 @@ import os
 import pathlib
 import signal
 import subprocess
+from datetime import date
 
 import pytest
 
+from newsbeam.schemas.manifest import problems
+from newsbeam.schemas.tables import MESSAGES
 from newsbeam.store import faults, log
+from newsbeam.store.manifest import read_manifest, write_manifest
 from newsbeam.store.recover import recover
-from tests.helpers.store import commit_in_child_command, committed_run, run_files, stage_rejects
+from newsbeam.store.state import committed_messages
+from tests.helpers.article_rows import article, sample
+from tests.helpers.commits import commit_run
+from tests.helpers.store import (
+    commit_in_child_command, committed_run, reject_rows, run_files, stage_rejects)
 
 ROOT = pathlib.Path(__file__).parents[2]
 COMMIT_STEPS = faults.COMMIT_STEPS
@@ -118,3 +126,34 @@ def test_every_fault_step_the_code_reaches_is_a_declared_one():
                and node.func.attr == "reached" and node.args
                for step in step_names(node.args[0])}
     assert reached == set(faults.STEPS)
+
+
+def test_recovery_says_a_stream_that_died_without_its_manifest_was_killed(tmp_path):
+    output = str(tmp_path / "out")
+    stream, day = "20260101T000000Z-s", date(2026, 1, 1)
+    window = {"articles": [article(sample(1), "a", run_id=stream)],
+              "rejects": reject_rows(stream, 1), MESSAGES: [
+                  {"message_id": "m1", "run_id": stream}, {"message_id": "m2", "run_id": stream}]}
+    commit_run(output, stream, day, window, commit_id=f"{stream}-w20260101T000000-p0",
+               manifest=False)
+    write_manifest(output, {"run_id": f"{stream}-w20260101T000000-p0", "window_start": "S",
+                            "pane_index": 0, "counts": {"inputs": 2, "articles": 1,
+                                                        "duplicates": 0, "rejects": 1}})
+    # Killed between its second window's commit and that window's manifest.
+    commit_run(output, stream, day, {"rejects": reject_rows(stream, 2)},
+               commit_id=f"{stream}-w20260101T000010-p0", manifest=False)
+    commit_run(output, "20260101T000020Z-b", day, {"rejects": reject_rows("b", 1)},
+               manifest=False)  # a batch run that committed: it did succeed
+    assert recover(output).manifests_written == [stream, "20260101T000020Z-b"]
+    killed = read_manifest(output, stream)
+    assert (killed["status"], killed["kind"], killed["recovered"]) == ("killed", "killed_stream", True)
+    assert problems(killed) == []
+    assert killed["commits"] == [f"{stream}-w20260101T000000-p0", f"{stream}-w20260101T000010-p0"]
+    first, second = killed["windows"]
+    assert (first["window_start"], first["counts"]["inputs"]) == ("S", 2)
+    assert first["rows"] == {"articles": 1, "duplicates": 0, "rejects": 1}
+    assert second["counts"] is None and second["rows"]["rejects"] == 2
+    assert killed["counts"] == {"inputs": None, "articles": 1, "duplicates": 0, "rejects": 3}
+    assert killed["balanced"] is False  # the second window's inputs are not known
+    assert read_manifest(output, "20260101T000020Z-b")["status"] == "succeeded"
+    assert committed_messages(output, set()) == {"m1", "m2"}

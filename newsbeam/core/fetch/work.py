@@ -11,6 +11,8 @@ from newsbeam.records.documents import Rejected
 
 KINDS = ("page", "feed", "sitemap")
 DEFAULT_SOURCE = "pubsub"
+# The id of the subscriber's message a local stream relays (modes/pubsub_relay.py).
+MESSAGE_ID_ATTRIBUTE = "newsbeam_message_id"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +20,7 @@ class WorkItem:
     source: str
     uri: str
     kind: str = "page"
+    message_id: str = ""  # a relayed message's id: committed with its window
 
 
 def from_message(data: bytes, attributes: Mapping[str, str] | None = None) -> WorkItem:
@@ -25,7 +28,8 @@ def from_message(data: bytes, attributes: Mapping[str, str] | None = None) -> Wo
     sitemap; default page) and ``source`` (the source name rows carry; default pubsub)."""
     attributes = attributes or {}
     return WorkItem(attributes.get("source") or DEFAULT_SOURCE,
-                    data.decode("utf-8", "replace").strip(), attributes.get("kind") or "page")
+                    data.decode("utf-8", "replace").strip(), attributes.get("kind") or "page",
+                    attributes.get(MESSAGE_ID_ATTRIBUTE, ""))
 
 
 def to_input(item: WorkItem) -> PageInput | ListingInput:

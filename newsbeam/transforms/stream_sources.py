@@ -12,8 +12,23 @@ from newsbeam.config import LIVE_SOURCES, SourceConfig
 from newsbeam.core.fetch.work import WorkItem, from_message
 
 
+def parse_message(message) -> WorkItem:
+    """A message -> its WorkItem; a relayed one (``modes/pubsub_relay.py``, local runner)
+    stamped now instead of with its publish time.
+
+    The local runner sets its Pub/Sub watermark to the clock after each pull of at most 10
+    messages, so a backlog's later messages would arrive behind the watermark: late, or a
+    too_late reject. Stamped when they are read (never behind any watermark yet, and held
+    by their pending bundles from then on), they are on time in every stage: their rows
+    and their ids commit in their window's on-time pane, together.
+    """
+    item = from_message(message.data, message.attributes)
+    return beam.window.TimestampedValue(item, time.time()) if item.message_id else item
+
+
 class ReadPubSubWork(beam.PTransform):
-    """Messages of a subscription -> WorkItems stamped with their publish time."""
+    """Messages of a subscription -> WorkItems stamped with their publish time (relayed
+    ones: with the time they are read, see ``parse_message``)."""
 
     def __init__(self, subscription: str):
         super().__init__()
@@ -24,8 +39,7 @@ class ReadPubSubWork(beam.PTransform):
 
         return (pipeline
                 | "Read" >> ReadFromPubSub(subscription=self.subscription, with_attributes=True)
-                | "Parse" >> beam.Map(lambda message: from_message(message.data,
-                                                                   message.attributes)))
+                | "Parse" >> beam.Map(parse_message))
 
 
 def message_rows(item: WorkItem, run_id: str) -> list[dict]:

@@ -106,15 +106,10 @@ def _compact(args) -> int:
 def no_output(command: str, output: str) -> bool:
     """A folder that is not an output (a typo): refused in one line (exit 2), instead of
     empty tables."""
-    import os
+    from newsbeam.store.read import output_problem
 
-    from newsbeam.store import fs, layout
-
-    if not (fs.dir_exists(output) if "://" in output else os.path.isdir(output)):
-        why = "no such folder"
-    elif not (fs.dir_exists(layout.log_dir(output)) or fs.dir_exists(layout.runs_dir(output))):
-        why = "no _log/ or _runs/ in it"
-    else:
+    why = output_problem(output)
+    if why is None:
         return False
     print(f"newsbeam: {command}: {output} is not a newsbeam output ({why}); "
           "check --output", file=sys.stderr)

@@ -8,6 +8,7 @@ schema version are read together by column name.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 
 import duckdb
@@ -79,6 +80,17 @@ def source_health(manifests: list[dict]) -> pa.Table:
             row["last_failure" if row["failing"] else "last_success"] = when
     return pa.Table.from_pylist(sorted(health.values(), key=lambda r: r["source"]),
                                 schema=SOURCE_HEALTH_COLUMNS)
+
+
+def output_problem(output: str) -> str | None:
+    """Why ``output`` is not a newsbeam output (a typo: no such folder; a folder no run
+    wrote), or None."""
+    local = "://" not in output
+    if not (os.path.isdir(output) if local else fs.dir_exists(output)):
+        return "no such folder"
+    if not (fs.dir_exists(layout.log_dir(output)) or fs.dir_exists(layout.runs_dir(output))):
+        return "no _log/ or _runs/ in it"
+    return None
 
 
 def _sql_list(paths: list[str]) -> str:

@@ -1,6 +1,6 @@
 """What the extract and normalize stages set up, started early: the extraction children
 (their imports take ~0.7 s) and the language model (~0.6 s), so that both overlap other
-start-up work. Beam-free: ``newsbeam extract`` uses it without importing Beam."""
+start-up work."""
 from __future__ import annotations
 
 import threading
@@ -15,13 +15,11 @@ EXTRACT = "extract"
 extract_document = ImportedFunction("newsbeam.core.extract.document", "extract_document")
 
 
-def warm_start(extract_timeout: float | None, extract_processes: int = 0,
-               language: bool = True) -> None:
+def warm_start(extract_timeout: float | None, extract_processes: int = 0) -> None:
     """Start, in the background, the extraction children (``extract_processes``, 0: as many
-    as cores; none without a time limit) and, with ``language``, the language model's
-    loading. The first ``TimeLimited`` children of the stage take the children over;
+    as cores; none without a time limit) and the language model's loading. The first
+    ``TimeLimited`` children of the stage take the children over;
     ``time_limit.discard_spares()`` stops those nobody took."""
     if extract_timeout:
         prestart(extract_document, EXTRACT, pool_size(extract_processes))
-    if language:
-        threading.Thread(target=warm_up, name="newsbeam-warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, name="newsbeam-warm-up", daemon=True).start()

@@ -2,9 +2,9 @@
 quick look at what newsbeam makes of a URL, a file or stdin (``newsbeam extract``).
 
 A URL is fetched by the run's ``Fetcher`` (address guard, robots.txt, size limits and
-timeouts included); a file is read as a ``files`` source reads it; then extract (in a
-child process with the run's time limit) and normalize. A refusal raises ``Rejected``
-with the stage it happened at.
+timeouts included); a file is read as a ``files`` source reads it; then extract and
+normalize, both in a child process with the run's time limit (``core.page_row``). A
+refusal raises ``StageRejected`` with the stage it happened at.
 """
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from typing import Callable
 
 from newsbeam.config import FetchSettings, Limits
 from newsbeam.core.files import FileInput, media_type_of, read_document
-from newsbeam.core.normalize.article import to_article_row
-from newsbeam.core.time_limit import TimeLimited
-from newsbeam.records.documents import RawDocument, Rejected
-from newsbeam.core.warm import EXTRACT, extract_document, warm_start
+from newsbeam.core.lazy import ImportedFunction
+from newsbeam.core.time_limit import TimeLimited, prestart
+from newsbeam.records.documents import PageJob, RawDocument, Rejected
+
+EXTRACT = "extract"
+# By name: only the child imports it (and with it trafilatura and the normalizers).
+PAGE_ROW = ImportedFunction("newsbeam.core.page_row", "page_row")
 
 SOURCE = "extract"  # the ``source`` column of rows made here
 RUN_ID = "extract"
@@ -44,10 +47,11 @@ def is_url(target: str) -> bool:
 
 
 def start(limits: Limits) -> None:
-    """Start the extraction child, so that its imports overlap reading or fetching the
-    page (``article_row`` takes it over). The language model is not loaded ahead: one
-    page that declares its language never needs it (0.6 s of CPU)."""
-    warm_start(limits.extract_timeout_seconds or None, 1, language=False)
+    """Start the child, so that its imports overlap reading or fetching the page
+    (``article_row`` takes it over). The language model is not loaded ahead: a page that
+    declares its language never needs it (0.6 s of CPU)."""
+    if limits.extract_timeout_seconds:
+        prestart(PAGE_ROW, EXTRACT)
 
 
 def fetch(url: str, settings: FetchSettings) -> RawDocument:
@@ -86,14 +90,16 @@ def from_bytes(body: bytes, name: str, limits: Limits) -> RawDocument:
 
 
 def article_row(raw: RawDocument, limits: Limits) -> dict:
-    """Extract and normalize one document, with the run's time limit on extraction (in a
-    child process: this one never imports the extractor)."""
-    extract = extract_document
+    """Extract and normalize one document, in a child process under the run's time limit
+    (``extract_timeout`` covers both here), or in this one when the limit is off."""
+    run = PAGE_ROW
     if limits.extract_timeout_seconds:
-        extract = TimeLimited(extract_document, limits.extract_timeout_seconds, EXTRACT)
+        run = TimeLimited(PAGE_ROW, limits.extract_timeout_seconds, EXTRACT)
     try:
-        document = _at("extract", extract, raw)
+        outcome = _at("extract", run, PageJob(raw, RUN_ID, limits.min_words))
     finally:
-        if isinstance(extract, TimeLimited):
-            extract.close()
-    return _at("normalize", to_article_row, document, RUN_ID, limits.min_words)
+        if isinstance(run, TimeLimited):
+            run.close()
+    if outcome[0] == "normalize":
+        raise StageRejected("normalize", Rejected(*outcome[1:]))
+    return outcome[1]

@@ -72,3 +72,13 @@ class Document:
     image_url: str | None = None
     site_name: str | None = None
     page_url: str | None = None   # canonical URL the page declares (link rel=canonical, og:url)
+
+
+@dataclasses.dataclass(frozen=True)
+class PageJob:
+    """One page for ``core.page_row`` (``newsbeam extract``): the page and how the row is
+    stamped and checked."""
+
+    raw: RawDocument
+    run_id: str
+    min_words: int

@@ -77,7 +77,16 @@ def test_rejects_and_bad_targets(fast_config, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err == "newsbeam: rejected: read: empty (no input)\n"
 
 
-def test_extraction_runs_under_the_time_limit_by_default(capsys):
-    """Without a config the run's default limit applies: extraction in a child process."""
+def test_extraction_runs_under_the_time_limit_by_default(tmp_path, capsys):
+    """Without a config the run's default limit applies: extraction and normalization in
+    a child process, each refusal still named by its stage."""
     assert main(["extract", str(SAMPLES[3])]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == sample(3)[0]
+    short = tmp_path / "short.txt"
+    short.write_text("A headline\n\nThree words only.\n")
+    assert main(["extract", str(short)]) == 4
+    assert capsys.readouterr().err == (
+        "newsbeam: rejected: normalize: too_short (3 words, fewer than 10)\n")
+    (tmp_path / "empty.html").write_text("<html><body></body></html>")
+    assert main(["extract", str(tmp_path / "empty.html")]) == 4
+    assert capsys.readouterr().err.startswith("newsbeam: rejected: extract: ")

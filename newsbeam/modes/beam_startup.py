@@ -27,7 +27,6 @@ tests in tests/modes/test_beam_startup.py fail when Beam stops calling what they
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import logging
 import sys
 import types
@@ -44,6 +43,8 @@ S3_CLIENT = ("boto3",)
 
 def beam_version() -> str | None:
     """The installed Beam's version, without importing it."""
+    import importlib.metadata  # here: 0.1 s, which commands that never start Beam skip
+
     try:
         return importlib.metadata.version("apache-beam")
     except importlib.metadata.PackageNotFoundError:

@@ -63,7 +63,7 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
                 | "MessageWindows" >> windows())
     inputs, bad = (in_time
                    | "Windows" >> windows()
-                   | "Receive" >> ApplyStage("receive", to_input, run))
+                   | "Receive" >> ApplyStage("receive", to_input, run.run_id))
     listings = inputs | "Listings" >> beam.Filter(lambda i: isinstance(i, ListingInput))
     pages = inputs | "Pages" >> beam.Filter(lambda i: not isinstance(i, ListingInput))
     # Pages pushed as work are fetched each time they come (a copy is a duplicates row);

@@ -176,7 +176,7 @@ class FetchLive(beam.PTransform):
                 rows=AsList(validators))
             | "FetchListings" >> FetchByHost(self.settings, discover)
             | "FailedChildren" >> beam.FlatMap(with_failed_children)
-            | "Discover" >> ApplyStage("discover", settle, self.run))
+            | "Discover" >> ApplyStage("discover", settle, self.run.run_id))
         found = discovered | "Links" >> beam.FlatMap(_pages_found)
         if self.skip_found is not None:
             found = found | "SkipFoundBefore" >> self.skip_found
@@ -190,7 +190,7 @@ class FetchLive(beam.PTransform):
         documents, page_rejects = (
             pages
             | "FetchPages" >> FetchByHost(self.settings, fetch_page)
-            | "Settle" >> ApplyStage("fetch", settle, self.run))
+            | "Settle" >> ApplyStage("fetch", settle, self.run.run_id))
         # A listing that failed is an input of its own: its one reject row stands for it.
         listing_rejects = listing_rejects | "CountFailedListings" >> beam.Map(count_input)
         return {

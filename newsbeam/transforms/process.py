@@ -25,11 +25,11 @@ class ProcessDocuments(beam.PTransform):
 
     def expand(self, raw_documents):
         docs, extract_rejects = raw_documents | "Extract" >> ApplyStage(
-            EXTRACT, extract_document, self.run, time_limit=self.extract_timeout,
+            EXTRACT, extract_document, self.run.run_id, time_limit=self.extract_timeout,
             processes=self.extract_processes)
         rows, normalize_rejects = docs | "Normalize" >> ApplyStage(
             "normalize", partial(to_article_row, run_id=self.run.run_id, min_words=self.min_words),
-            self.run, setup=warm_up)
+            self.run.run_id, setup=warm_up)
         outputs = rows | "Dedup" >> self.dedup
         rejects = (extract_rejects, normalize_rejects) | "StageRejects" >> beam.Flatten()
         return {**outputs, "rejects": rejects}

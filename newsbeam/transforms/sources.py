@@ -88,7 +88,7 @@ class ReadFiles(beam.PTransform):
                 row_key=lambda row: row["sha256"], counter=(SOURCES, "skipped_same_bytes"))
         documents, rejects = (loaded
                               | "CountInputs" >> beam.Map(count_input)
-                              | "Read" >> ApplyStage("read", to_raw_document, self.run))
+                              | "Read" >> ApplyStage("read", to_raw_document, self.run.run_id))
         return documents, rejects, loaded | "FilesState" >> beam.Map(files_row, run=self.run)
 
 

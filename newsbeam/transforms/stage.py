@@ -19,7 +19,6 @@ from apache_beam.utils.windowed_value import WindowedValue
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.core import process_pool
-from newsbeam.records.run import RunContext
 from newsbeam.schemas.tables import REJECT_SCHEMA, SCHEMA_VERSION, check_row
 
 REJECTS = "rejects"
@@ -38,7 +37,7 @@ def emit_in(window: BoundedWindow, value: Any) -> WindowedValue:
     return WindowedValue(value, window.max_timestamp(), [window])
 
 
-def reject_row(item: Any, stage: str, reason: str, error: str, run: RunContext) -> dict:
+def reject_row(item: Any, stage: str, reason: str, error: str, run_id: str) -> dict:
     """The ``rejects`` row for ``item`` (anything with ``source`` and ``uri`` attributes),
     stamped with the moment it was rejected."""
     return check_row(REJECT_SCHEMA, {
@@ -48,7 +47,7 @@ def reject_row(item: Any, stage: str, reason: str, error: str, run: RunContext) 
         "reason": reason,
         "error": " ".join(error.split())[:_MAX_ERROR_CHARS] or None,
         "rejected_at": datetime.now(timezone.utc),
-        "run_id": run.run_id,
+        "run_id": run_id,
         "schema_version": SCHEMA_VERSION,
     })
 
@@ -59,9 +58,9 @@ AHEAD_PER_CHILD = 4
 
 
 class _StageFn(beam.DoFn):
-    def __init__(self, stage: str, fn: Callable, run: RunContext,
+    def __init__(self, stage: str, fn: Callable, run_id: str,
                  setup: Callable[[], None] | None, time_limit: float | None, processes: int):
-        self.stage, self.fn, self.run, self._setup = stage, fn, run, setup
+        self.stage, self.fn, self.run_id, self._setup = stage, fn, run_id, setup
         self.time_limit, self.processes = time_limit, processes
         self.passed = Metrics.counter("stages", f"{stage}_ok")
         self.rejected = Metrics.counter("stages", f"{stage}_rejected")
@@ -124,7 +123,7 @@ class _StageFn(beam.DoFn):
         self.progress.add(f"{self.stage}_rejected")
         Metrics.counter("rejects", f"{self.stage}:{answer.reason}").inc()
         return beam.pvalue.TaggedOutput(
-            REJECTS, reject_row(item, self.stage, answer.reason, answer.detail, self.run))
+            REJECTS, reject_row(item, self.stage, answer.reason, answer.detail, self.run_id))
 
 
 class ApplyStage(beam.PTransform):
@@ -136,16 +135,16 @@ class ApplyStage(beam.PTransform):
     CPU time, so the outcome does not depend on machine load).
     """
 
-    def __init__(self, stage: str, fn: Callable, run: RunContext,
+    def __init__(self, stage: str, fn: Callable, run_id: str,
                  setup: Callable[[], None] | None = None, time_limit: float | None = None,
                  processes: int = 0):
         super().__init__()
-        self.stage, self.fn, self.run, self.setup = stage, fn, run, setup
+        self.stage, self.fn, self.run_id, self.setup = stage, fn, run_id, setup
         self.time_limit, self.processes = time_limit, processes
 
     def expand(self, items):
         results = items | beam.ParDo(
-            _StageFn(self.stage, self.fn, self.run, self.setup, self.time_limit,
+            _StageFn(self.stage, self.fn, self.run_id, self.setup, self.time_limit,
                      self.processes)
         ).with_outputs(REJECTS, main="ok")
         return results.ok, results[REJECTS]

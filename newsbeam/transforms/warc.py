@@ -154,7 +154,7 @@ class ReadArchives(beam.PTransform):
                    | "ReadRecords" >> beam.ParDo(_ReadArchive(self.split_bytes, self.max_bytes))
                    | "CountInputs" >> beam.Map(count_input)
                    | "SpreadRecords" >> beam.Reshuffle())
-        documents, rejects = entries | "Settle" >> ApplyStage("read", _settle, self.run)
+        documents, rejects = entries | "Settle" >> ApplyStage("read", _settle, self.run.run_id)
         failed_reads = (entries
                         | "Unreadable" >> beam.Filter(
                             lambda e: isinstance(e, ArchiveFailure) and e.reason == "unreadable")

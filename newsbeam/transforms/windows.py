@@ -66,7 +66,7 @@ class _Gate(beam.DoFn):
             yield beam.pvalue.TaggedOutput("too_late", reject_row(
                 item, "window", "too_late",
                 f"event time {timestamp.to_utc_datetime():%Y-%m-%dT%H:%M:%SZ} is more than "
-                f"the allowed lateness ({self.lateness} s) behind the watermark", self.run))
+                f"the allowed lateness ({self.lateness} s) behind the watermark", self.run.run_id))
             return
         waiting = set(pending.read())
         if ends not in waiting:

@@ -22,7 +22,7 @@ class Item:
 
 
 def rejects(n: int) -> list[dict]:
-    return [{**reject_row(Item(), "read", "empty", f"e{i}", RUN), "input": f"/in/{i}"}
+    return [{**reject_row(Item(), "read", "empty", f"e{i}", RUN.run_id), "input": f"/in/{i}"}
             for i in range(n)]
 
 

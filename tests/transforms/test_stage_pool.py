@@ -32,7 +32,7 @@ def run_stage(processes: int) -> None:
                 | beam.Create([(job(n, s), start) for n, (s, start) in enumerate(JOBS)])
                 | beam.Map(lambda pair: TimestampedValue(pair[0], pair[1] + 1))
                 | beam.WindowInto(FixedWindows(10)))
-        done, rejects = jobs | ApplyStage("extract", NAP_JOB, new_run(), time_limit=0.2,
+        done, rejects = jobs | ApplyStage("extract", NAP_JOB, new_run().run_id, time_limit=0.2,
                                           processes=processes)
         in_window = lambda value, w=beam.DoFn.WindowParam: (value, int(w.start))
         assert_that(done | beam.Map(in_window), equal_to([

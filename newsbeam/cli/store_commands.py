@@ -85,7 +85,8 @@ def _compact(args) -> int:
     if no_output("compact", args.output):
         return 2
     try:
-        done = compact(args.output, args.target_size, args.grace_seconds, args.retention_days)
+        done = compact(args.output, args.target_size, args.grace_seconds, args.retention_days,
+                       waiting=_say_waiting)
     except Locked as err:
         print(f"newsbeam: skipped: {err}", file=sys.stderr)
         return LOCKED_EXIT_CODE
@@ -114,6 +115,12 @@ def no_output(command: str, output: str) -> bool:
     print(f"newsbeam: {command}: {output} is not a newsbeam output ({why}); "
           "check --output", file=sys.stderr)
     return True
+
+
+def _say_waiting(done, grace_seconds: float) -> None:
+    print(f"newsbeam compact {done.commit_id}: committed; waiting {grace_seconds:g} s "
+          "(--grace-seconds) before deleting the replaced files, for readers that listed "
+          "them before the commit", flush=True)
 
 
 def _not_local(command: str, output: str) -> bool:

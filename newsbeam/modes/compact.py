@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Callable
 
 from newsbeam.modes.lifecycle import holding
 from newsbeam.store import log
@@ -14,16 +15,19 @@ from newsbeam.store.lock import Locked
 
 def compact(output: str, target_bytes: int = DEFAULT_TARGET_BYTES,
             grace_seconds: float = DEFAULT_GRACE_SECONDS, retention_days: float | None = None,
-            now: datetime | None = None) -> Compaction:
+            now: datetime | None = None,
+            waiting: Callable[[Compaction, float], None] = lambda *_: None) -> Compaction:
     """Compact ``output``: one commit under its lock; the files it replaced are deleted
     ``grace_seconds`` later, under the lock again (scheduled runs go on meanwhile; if one
-    holds the output then, a later writer's recovery deletes them)."""
+    holds the output then, a later writer's recovery deletes them). ``waiting(done,
+    grace_seconds)`` is called once committed, before the grace starts."""
     now = now or datetime.now(timezone.utc)
     done = Compaction(compaction_id(now))
     with holding(output, "newsbeam compact", grace_seconds):
         committed = commit_compaction(output, done, target_bytes, retention_days, now)
     if not committed:
         return done
+    waiting(done, grace_seconds)
     time.sleep(grace_seconds)  # readers that listed the replaced files finish with them
     try:
         # Its recovery deletes what this compaction replaced.

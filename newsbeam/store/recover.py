@@ -31,6 +31,13 @@ class Recovery:
     def __bool__(self) -> bool:
         return any(dataclasses.astuple(self))
 
+    @property
+    def after_a_crash(self) -> bool:
+        """Whether it undid or finished a writer's work (worth a warning), not only the
+        deletion a compaction's grace left to do (normal operation)."""
+        return bool(self.rolled_forward or self.rolled_back or self.manifests_written
+                    or self.dropped_torn)
+
     def describe(self) -> str:
         parts = {"moved aside the torn, never applied commit record": self.dropped_torn,
                  "finished the commit of": self.rolled_forward,
@@ -83,7 +90,8 @@ def recover(output: str, grace_seconds: float = 0.0, keep_staging: str | None = 
             log.vacuum(output, record)
             done.vacuumed.append(record.commit_id)
     if done:
-        logger.warning("recovered %s: %s", output, done.describe())
+        logger.log(logging.WARNING if done.after_a_crash else logging.INFO,
+                   "recovered %s: %s", output, done.describe())
     return done
 
 

@@ -31,6 +31,7 @@ setup(
     extras_require={
         "test": ["pytest>=8,<10", "pytest-timeout>=2.3,<3",           # a hung test fails
                  "pandas>=2,<4", "polars>=1,<3",                        # readers the README shows
+                 "pyspark>=3.5,<3.6",                                   # ...Spark too (Java 17)
                  "moto[server]>=5,<6", "boto3>=1.28",                   # S3 on loopback
                  "hypothesis>=6.100,<7",                                # fuzz harnesses
                  "google-cloud-pubsub>=2.1,<3"],                        # the stream's live test

@@ -25,14 +25,17 @@ def output(tmp_path_factory) -> pathlib.Path:
     return out
 
 
-def readme_block() -> str:
+def readme_block() -> tuple[str, str]:
+    """The README's reading examples: (the Python readers', Spark's)."""
     text = (ROOT / "README.md").read_text()
-    return re.search(r"<!-- readers:.*?-->\n```python\n(.*?)```", text, re.S)[1]
+    block = re.search(r"<!-- readers:.*?-->\n```python\n(.*?)```", text, re.S)[1]
+    python, spark = block.split("# Spark", 1)
+    return python, spark.split("\n", 1)[1]
 
 
 def test_the_readme_reading_examples_run(output):
     scope = {"OUT": str(output)}
-    exec(readme_block(), scope)  # noqa: S102 - our own README, run as a user would
+    exec(readme_block()[0], scope)  # noqa: S102 - our own README, run as a user would
     import duckdb
     rows = duckdb.sql(f"select typeof(ingest_date), count(*) from '{output}/articles/*/*.parquet' "
                       "group by 1").fetchall()
@@ -120,3 +123,22 @@ def test_files_of_the_next_schema_version_are_read_beside_these(output, tmp_path
     assert main(["query", "--output", str(copy), "--format", "csv",
                  "select count(*), count(sentiment) from articles"]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "10,5"
+
+
+@pytest.mark.slow  # a JVM: 20-60 s
+@pytest.mark.timeout(600)
+def test_the_readme_spark_line_reads_every_article_with_its_types(output):
+    pyspark = pytest.importorskip("pyspark.sql")
+    spark = (pyspark.SparkSession.builder.master("local[1]").appName("newsbeam-readers")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    try:
+        (line,) = [line for line in readme_block()[1].splitlines() if line.strip()]
+        frame = eval(line.split("  #")[0], {"spark": spark, "OUT": str(output)})  # noqa: S307
+        recursive = spark.read.option("recursiveFileLookup", "true").parquet(f"{output}/articles")
+        for read in (frame, recursive):
+            types = dict(read.dtypes)
+            assert read.count() == 5
+            assert (types["ingest_date"], types["published_at"], types["authors"]) == (
+                "date", "timestamp", "array<string>")
+    finally:
+        spark.stop()

@@ -137,8 +137,11 @@ def _run_pipeline(args, config, beam_args: list[str], scratch):
     from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import Locked
 
+    from newsbeam.modes.plan import progress_total
+
     progress = (contextlib.nullcontext() if args.quiet
-                else ProgressReporter(scratch.folder, every=args.progress_every))
+                else ProgressReporter(scratch.folder, every=args.progress_every,
+                                      total=progress_total(config, args.reprocess)))
     try:
         # Signals interrupt also while the pipeline is being built, not only while it runs.
         with stop_signals_interrupt(), recording_progress(scratch.folder), progress:

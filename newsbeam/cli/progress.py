@@ -17,17 +17,33 @@ LOG_SECONDS = 5.0       # how often a log line is written when stderr is not a t
 _FIRST_STAGES = ("read_ok", "read_rejected", "fetch_ok", "fetch_rejected", "discover_rejected")
 
 
-def format_progress(counts: dict[str, int], elapsed: float) -> str:
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _of_total(inputs: int, total: int | None, elapsed: float) -> str:
+    """``5 inputs read`` or, with a known total, ``5/40 inputs read (12%, ETA 0:35)``."""
+    if not total:
+        return f"{inputs} inputs read"
+    eta = _clock(elapsed / inputs * max(0, total - inputs)) if inputs else "?"
+    return f"{inputs}/{total} inputs read ({min(100, 100 * inputs // total)}%, ETA {eta})"
+
+
+def format_progress(counts: dict[str, int], elapsed: float, total: int | None = None) -> str:
+    """The progress line; ``total``: the inputs the run will read, when known."""
     inputs = sum(counts.get(key, 0) for key in _FIRST_STAGES)
+    if not counts:  # nothing recorded yet: Beam is starting, the graph being built
+        of = f" ({total} inputs to read)" if total else ""
+        return f"newsbeam: {_clock(elapsed)} starting the pipeline{of}"
     rejects = sum(v for k, v in counts.items() if k.endswith("_rejected"))
     settled = counts.get("normalize_ok", 0) + rejects
     rate = settled / elapsed if elapsed > 0 else 0.0
-    minutes, seconds = divmod(int(elapsed), 60)
     chunks = counts.get("chunks", 0)
     done = counts.get("chunks_done", 0)
     chunk = (("settling, " if done >= chunks else f"chunk {done + 1}/{chunks}, ")
              if chunks else "")
-    return (f"newsbeam: {minutes}:{seconds:02d} {chunk}{inputs} inputs read, "
+    return (f"newsbeam: {_clock(elapsed)} {chunk}{_of_total(inputs, total, elapsed)}, "
             f"{counts.get('normalize_ok', 0)} extracted, {rejects} rejects, "
             f"{counts.get('articles_rows', 0)} articles and "
             f"{counts.get('duplicates_rows', 0)} duplicates written, {rate:.1f} inputs/s")
@@ -37,9 +53,9 @@ class ProgressReporter:
     """A thread printing the counts found in ``folder`` until ``stop()``."""
 
     def __init__(self, folder: str, stream: TextIO | None = None, every: float | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, total: int | None = None):
         # No stream: whatever sys.stderr is when a line is written (the CLI swaps it).
-        self.folder, self.stream, self.clock = folder, stream, clock
+        self.folder, self.stream, self.clock, self.total = folder, stream, clock, total
         self.terminal = _is_terminal(stream or sys.stderr)
         self.every = every or (TERMINAL_SECONDS if self.terminal else LOG_SECONDS)
         self._stopped = threading.Event()
@@ -70,7 +86,8 @@ class ProgressReporter:
             self.report()
 
     def report(self) -> None:
-        line = format_progress(read_progress(self.folder), self.clock() - self._started)
+        line = format_progress(read_progress(self.folder), self.clock() - self._started,
+                               self.total)
         if self.terminal:
             self._drawn = True
             self._write(f"\r{line}\033[K")

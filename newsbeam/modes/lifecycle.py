@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from typing import Any, Callable, Iterator
 
 from apache_beam.io.filesystems import FileSystems
@@ -26,6 +27,8 @@ from newsbeam.store.lock import acquire
 from newsbeam.store.log import committed_runs, read_log
 from newsbeam.store.recover import recover
 from newsbeam.store.state import prepare_index
+
+LOG = logging.getLogger("newsbeam.run")
 
 
 @dataclasses.dataclass
@@ -67,11 +70,17 @@ def run_lifecycle(config: Config, options, holder: str,
     beam_startup.cache_dofn_specs()  # (the CLI started it already; a library caller too)
     FileSystems.set_options(options)  # e.g. the S3 endpoint and credentials
     preflight(config)
+    LOG.info("config %s checked: %d sources, output %s", config.path, len(config.sources),
+             config.output)
     with holding(config.output, holder):
+        LOG.info("holding the output's lock; recovered to the newest committed state")
         if config.dedup.cross_run:
             prepare_index(config.output, config.dedup.near)
         run = new_run()
+        LOG.info("run %s: executing", run.run_id)
         outcome = execute(run)
+        LOG.info("run %s: execution %s; finishing (recovery, manifest)", run.run_id,
+                 f"failed: {outcome.error}" if outcome.failed else "ended")
         try:
             return _finish(config, run, outcome, describe), outcome
         except Exception as err:
@@ -91,6 +100,8 @@ def _finish(config: Config, run: RunContext, outcome: Outcome,
     faults.reached("writing_manifest")
     manifest["manifest_path"] = manifests.write_manifest(config.output, manifest)
     faults.reached("manifest_written")
+    LOG.info("run %s: %s; manifest %s", run.run_id, manifest["status"],
+             manifest["manifest_path"])
     return manifest
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from newsbeam.config import (Config, FeedSource, FilesSource, SitemapSource, UrlsSource,
-                             WarcSource)
+                             WarcSource, has_scheme)
 from newsbeam.core.fetch.pages import parse_url_list
 from newsbeam.core.files import FileInput
 from newsbeam.core.normalize.urls import canonicalize_url
@@ -81,3 +81,16 @@ def plan(config: Config, reprocess: bool = False) -> list[SourcePlan]:
 def known_total(plans: list[SourcePlan]) -> int | None:
     """How many inputs the run will read, when every source's count is its inputs."""
     return sum(p.to_read for p in plans) if plans and all(p.known for p in plans) else None
+
+
+def progress_total(config: Config, reprocess: bool = False) -> int | None:
+    """The inputs a run of ``config`` will read, for its progress line: known when every
+    source is local files (listed once more here, which is cheap on a disk; an object
+    store's listing is not repeated for it); None otherwise or when listing fails."""
+    if not config.sources or not all(isinstance(s, FilesSource) and not has_scheme(p)
+                                     for s in config.sources for p in s.patterns):
+        return None
+    try:
+        return known_total(plan(config, reprocess))
+    except Exception:  # noqa: BLE001 - the run itself reports what is wrong
+        return None

@@ -48,8 +48,11 @@ def run_scratch(capture_workers: bool) -> Iterator[Scratch]:
         scratch.keep_log = finished and scratch.keep_log and os.path.isfile(log) \
             and os.path.getsize(log) > 0
         for name in os.listdir(folder) if scratch.keep_log else ():
-            if os.path.join(folder, name) != log:
-                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+            path = os.path.join(folder, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path != log:  # progress counts are files (rmtree would leave them)
+                os.remove(path)
         if not scratch.keep_log:
             scratch.remove()
 

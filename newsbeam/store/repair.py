@@ -33,7 +33,7 @@ import pyarrow as pa
 from newsbeam.core.dedup.index import index_entry
 from newsbeam.core.normalize.urls import canonicalize_url
 from newsbeam.schemas.tables import DEDUP_INDEX, FILES, PENDING, SEEN, STATE_TABLES
-from newsbeam.store import fs, integrity, layout, log, verify
+from newsbeam.store import fs, integrity, layout, lock, log, verify
 from newsbeam.store.compact import DEFAULT_GRACE_SECONDS, conform
 from newsbeam.store.parquet import read_table, write_table
 from newsbeam.store.recover import quarantine, recover
@@ -52,6 +52,7 @@ class Repair:
 def make_whole(output: str) -> Repair:
     """Quarantine what ``verify`` finds and commit the state that agrees with what is left
     (the caller holds the lock and has recovered)."""
+    lock.check_held(output)  # files are moved below: only by the lock's holder
     state = log.read_log(output)
     done = Repair(verify.find_problems(output, state))
     damaged = {p.path for p in done.problems if p.path != "duplicates"}

@@ -2,6 +2,7 @@
 
     python -m bench.neardup_scale --sizes 10000 100000 [1000000]
     python -m bench.neardup_scale --sizes 10000 100000 --baseline main --skip-signatures
+    python -m bench.neardup_scale --recall 20000 [--baseline REF]
 
 Synthetic ~500-word documents (Zipf-distributed vocabulary; 10% are lightly edited copies
 of an earlier document). Prints, per size, wall time, docs/s and peak RSS of the NearDedup
@@ -152,6 +153,43 @@ def stage(size: int) -> dict:
             "counters": counters}
 
 
+def true_pairs(size: int) -> set[frozenset]:
+    """The corpus's near-duplicate pairs: each tenth document and its neighbour."""
+    pairs = set()
+    for chunk in range(size // CHUNK):
+        ids = [doc_id for doc_id, _ in documents(chunk)]
+        pairs.update(frozenset(ids[i:i + 2]) for i in range(0, CHUNK, 10))
+    return pairs
+
+
+def recall(size: int) -> dict:
+    """NearDedup on ``size`` documents, its pairs (copy, kept) against the true pairs."""
+    import apache_beam as beam
+
+    from newsbeam.config import NearDedupConfig
+    from newsbeam.transforms.dedup.near import NearDedup
+
+    def rows(chunk):
+        for article_id, text in documents(chunk):
+            yield {"article_id": article_id, "published_at": None, "text": text,
+                   "url": None, "source": "bench", "input": article_id, "run_id": "bench"}
+
+    with tempfile.TemporaryDirectory(prefix="neardup-recall-") as scratch:
+        prefix = os.path.join(scratch, "pairs")
+        pipeline = beam.Pipeline(runner="FnApiRunner")
+        out = (pipeline | beam.Create(range(size // CHUNK)) | beam.FlatMap(rows),
+               pipeline | "NoIndex" >> beam.Create([])) | NearDedup(NearDedupConfig())
+        (out["duplicates"] | beam.Map(lambda d: json.dumps([d["article_id"], d["duplicate_of"]]))
+         | beam.io.WriteToText(prefix))
+        pipeline.run().wait_until_finish()
+        found = {frozenset(json.loads(line)) for path in pathlib.Path(scratch).glob("pairs*")
+                 for line in path.read_text().splitlines()}
+    truth = true_pairs(size)
+    return {"docs": size, "true_pairs": len(truth), "found": len(found),
+            "missed": len(truth - found), "false": len(found - truth),
+            "newsbeam": str(pathlib.Path(sys.modules["newsbeam"].__file__).parents[1])}
+
+
 def stage_in(tree: pathlib.Path, size: int) -> dict:
     """The stage from ``tree``'s newsbeam, in a child process (peaks do not mix)."""
     child = subprocess.run(
@@ -186,10 +224,23 @@ def main() -> None:
     parser.add_argument("--skip-signatures", action="store_true")
     parser.add_argument("--stage", type=int, help=argparse.SUPPRESS)  # child process...
     parser.add_argument("--tree", help=argparse.SUPPRESS)  # ...of this tree's newsbeam
+    parser.add_argument("--recall", type=int, metavar="DOCS",
+                        help="only: recall and false pairs of the stage on DOCS documents "
+                             "(with --baseline, of both trees)")
+    parser.add_argument("--recall-in", help=argparse.SUPPRESS)  # child process of a tree
     args = parser.parse_args()
-    if args.stage:
+    if args.stage or args.recall_in:
         sys.path.insert(0, args.tree)  # before anything imports newsbeam
-        print(json.dumps(stage(args.stage)))
+        print(json.dumps(stage(args.stage) if args.stage else recall(int(args.recall_in))))
+        return
+    if args.recall:
+        with tempfile.TemporaryDirectory(prefix="neardup-scale-") as scratch, \
+                source_tree(args.baseline, pathlib.Path(scratch), "baseline") as baseline:
+            for tree in ([baseline] if args.baseline else []) + [ROOT]:
+                child = subprocess.run(
+                    [sys.executable, "-m", __spec__.name, "--recall-in", str(args.recall),
+                     "--tree", str(tree)], capture_output=True, text=True, check=True, cwd=ROOT)
+                print("recall:", child.stdout.strip().splitlines()[-1], flush=True)
         return
     if not args.skip_signatures:
         print("signatures (one core):", json.dumps(signature_speed(args.signature_docs)),

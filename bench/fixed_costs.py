@@ -3,8 +3,9 @@
     python -m bench.fixed_costs [--rounds 3] [--polls 5]
 
 - ``extract``: ``newsbeam extract PAGE`` against trafilatura's own CLI on the same page
-  (``trafilatura --with-metadata --json < PAGE``), for a page that declares its language
-  (``<html lang>``, the usual case) and one that does not (the language model is loaded);
+  (``trafilatura --with-metadata --json < PAGE``), for a page with ``<html lang>`` and the
+  same page without it (then its language comes from other metadata or, failing those,
+  the language model);
   each its own process, wall and CPU seconds (the process tree), alternating.
 - ``follow``: the CPU cost of a poll that finds nothing new: ``newsbeam follow --every 1s``
   over the fixtures, already ingested, with 1 and with 1 + ``--polls`` polls; the
@@ -55,17 +56,16 @@ def timed(command: list[str], stdin: pathlib.Path | None = None) -> tuple[float,
 
 
 def pages(folder: pathlib.Path) -> dict[str, pathlib.Path]:
-    """The page with its ``lang`` and without: ``newsbeam extract`` loads the language
-    model only for the second."""
+    """The page with ``<html lang>`` and without it."""
     html = gzip.decompress(sorted(PAGES.glob("*.html.gz"))[0].read_bytes())
     tag = HTML_TAG.search(html)
     bare = tag.group(0)[:5] + LANG.sub(b"", tag.group(0)[5:])
     without = html[:tag.start()] + bare + html[tag.end():]
     with_lang = html[:tag.start()] + b'<html lang="en"' + bare[5:] + html[tag.end():]
-    out = {"declares its language": folder / "declared.html",
-           "no declared language": folder / "undeclared.html"}
-    out["declares its language"].write_bytes(with_lang)
-    out["no declared language"].write_bytes(without)
+    out = {"has <html lang>": folder / "declared.html",
+           "has no <html lang>": folder / "undeclared.html"}
+    out["has <html lang>"].write_bytes(with_lang)
+    out["has no <html lang>"].write_bytes(without)
     return out
 
 

@@ -1,4 +1,3 @@
-import copy
 import pathlib
 import subprocess
 import sys
@@ -47,22 +46,3 @@ def test_beam_options_are_recognized():
                                  "--direct_running_mode", "multi_processing"]) == []
     assert unknown_beam_options(["--direct_num_worker=2"]) == ["--direct_num_worker"]
     assert unknown_beam_options(["--pipeline_type_check"]) == []  # newsbeam's own
-
-
-def test_a_run_skips_the_construction_type_check_unless_asked():
-    from apache_beam.options.pipeline_options import TypeOptions
-
-    from newsbeam.pipelines.runner import pipeline_options
-
-    def checked(args, type_check):
-        return pipeline_options(args, type_check).view_as(TypeOptions).pipeline_type_check
-
-    assert not checked([], type_check=False)
-    options = pipeline_options([], type_check=False)
-    assert options.view_as(TypeOptions) is options.view_as(TypeOptions)  # made once
-    copied = copy.deepcopy(options)  # as beam.Pipeline does
-    copied.view_as(TypeOptions).pipeline_type_check = True
-    assert copied.view_as(TypeOptions).pipeline_type_check
-    assert not options.view_as(TypeOptions).pipeline_type_check
-    assert checked(["--pipeline_type_check"], type_check=False)
-    assert checked([], type_check=True)

@@ -1,7 +1,8 @@
 """The same pipeline, unchanged, on other runners: the fixtures and a WARC archive give the
 same rows in process, on two worker processes (multi_processing) and on a portable runner
 (Beam's job service with a separate SDK worker pool). Everything crossing a worker
-boundary is pickled there, so a DoFn that leaned on module state would show here."""
+boundary is pickled there, so a DoFn that leaned on module state would show here.
+Slow (each runner starts its own worker processes, which import Beam): ``-m slow``."""
 from __future__ import annotations
 
 import contextlib
@@ -15,6 +16,8 @@ from tests.helpers.portable import ROOT, ServiceFailed, portable_services
 from tests.helpers.runs import FIXTURES, read_manifest, write_config
 from tests.helpers.shims import path_with_first, shim
 from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")

@@ -196,10 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         beam_startup.start([args.output], beam_args)
     if args.command in ("compact", "verify") and beam_args \
             and not unknown_beam_options(beam_args):
-        # e.g. --s3_endpoint_url: an output on an object store needs its settings
-        from apache_beam.io.filesystems import FileSystems
-        from apache_beam.options.pipeline_options import PipelineOptions
-        FileSystems.set_options(PipelineOptions(beam_args))
+        beam_startup.filesystem_options(beam_args)
     elif beam_args:
         print(f"newsbeam: unknown option {beam_args[0]} (see 'newsbeam {args.command} --help')",
               file=sys.stderr)

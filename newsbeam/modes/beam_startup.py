@@ -67,6 +67,15 @@ def start(paths: Iterable[str], beam_args: list[str], streams: bool = False) -> 
     cache_dofn_specs()
 
 
+def filesystem_options(beam_args: list[str]) -> None:
+    """Beam's filesystems take their settings from ``beam_args`` (e.g. --s3_endpoint_url for
+    an output on an object store), for a mode that builds no pipeline (compact, verify)."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions(beam_args))
+
+
 def config_paths(config: Config) -> list[str]:
     """The output and every source path of ``config``."""
     paths = [config.output]

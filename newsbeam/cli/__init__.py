@@ -13,7 +13,7 @@ from newsbeam.cli import check, console, extract, status
 from newsbeam.cli.options import (add_chunk_options, add_dry_run, add_extract_processes,
                                   load_run_config)
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
-from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands
+from newsbeam.cli.stream_commands import STREAM_COMMANDS, add_stream_commands, pubsub_setup
 from newsbeam.cli.summary import format_summary
 from newsbeam.modes import beam_startup
 from newsbeam.modes.scratch import exit_now, run_scratch
@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         return extract.run(args)
     if args.command == "validate":
         return check.validate(args, beam_args)
+    if args.command == "pubsub-setup":
+        return pubsub_setup(args)
     if args.command in STORE_COMMANDS:
         return STORE_COMMANDS[args.command](args)
     return status.USAGE  # pragma: no cover - argparse rejects unknown commands

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 
-from newsbeam.core.fetch.work import MESSAGE_ID_ATTRIBUTE
+from newsbeam.core.fetch.work import MESSAGE_ID_ATTRIBUTE, TICK_ATTRIBUTE
 from newsbeam.store.state import committed_messages
 
 LOG = logging.getLogger("newsbeam.stream.relay")
@@ -75,6 +75,15 @@ class PubSubRelay:
 
     def stop_pulling(self) -> None:
         self.pulling.clear()
+
+    def pending(self) -> int:
+        """Messages forwarded to the pipeline whose window has not committed yet."""
+        return len(self.held)
+
+    def tick(self) -> None:
+        """Wake the pipeline's pull of the relay topic with a message that is no work
+        (``core.fetch.work.TICK_ATTRIBUTE``): its watermark moves to the clock now."""
+        self.publisher.publish(self.topic, b"", **{TICK_ATTRIBUTE: "1"}).result(timeout=60)
 
     def finish(self) -> dict:
         """Ends the loop; returns what the relay did (for the stream's manifest)."""

@@ -11,9 +11,11 @@ are read back, so nothing is ingested twice.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from typing import Callable
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
@@ -25,6 +27,7 @@ from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.pipelines.streaming import build_stream
 from newsbeam.records.run import RunContext
 from newsbeam.schemas.manifest import STREAM
+from newsbeam.store import fs, layout
 from newsbeam.store import manifest as manifests
 from newsbeam.store.log import read_log
 
@@ -34,6 +37,7 @@ LOCAL_STREAMING_RUNNER = "BundleBasedDirectRunner"  # the local runner that stre
 AUTO_ACK_RUNNERS = ("DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 DRAIN_GRACE_SECONDS = 35.0  # after the open window's end: the local runner's Pub/Sub pull
 # blocks up to 30 s when the subscription is idle, and the watermark moves only when it returns
+TICK_AFTER_SECONDS = 0.2  # a relay's tick after a window's end (modes/pubsub_relay.py)
 
 
 def stream_options(config: Config, beam_args: list[str]):
@@ -55,18 +59,25 @@ def local_relay(config: Config, options) -> PubSubRelay | None:
     return None
 
 
+def _window_end(at: float, window_seconds: int) -> float:
+    return at - at % window_seconds + window_seconds
+
+
 def drain_deadline(stop_at: float, window_seconds: int) -> float:
     """When the window open at ``stop_at`` has closed and had time to commit."""
-    return stop_at - stop_at % window_seconds + window_seconds + DRAIN_GRACE_SECONDS
+    return _window_end(stop_at, window_seconds) + DRAIN_GRACE_SECONDS
 
 
-def stream(config: Config, beam_args: list[str], stop: threading.Event) -> dict:
-    """Runs the stream until ``stop`` is set (or the pipeline ends); returns its manifest."""
+def stream(config: Config, beam_args: list[str], stop: threading.Event,
+           report: Callable[[dict], None] = lambda _: None) -> dict:
+    """Runs the stream until ``stop`` is set (or the pipeline ends); returns its manifest.
+    ``report(window_manifest)`` is called once per window pane committed, as it commits."""
     options = stream_options(config, beam_args)
     relay = local_relay(config, options)
 
     def execute(run: RunContext) -> Outcome:
-        return _run_until_stopped(config, options, run, stop, relay)
+        with WindowWatch(config.output, run.run_id, report):
+            return _run_until_stopped(config, options, run, stop, relay)
 
     def describe(run: RunContext, outcome: Outcome) -> dict:
         # After recovery finished the last commit: what it committed is acknowledged.
@@ -95,21 +106,86 @@ def _run_until_stopped(config: Config, options, run: RunContext, stop: threading
         finished.set()
 
     threading.Thread(target=wait, daemon=True, name="newsbeam-stream").start()
+    window = config.stream.seconds("window")
+    next_end = _window_end(time.time(), window)
     while not stop.is_set() and not finished.is_set():
         stop.wait(0.5)
+        if relay and time.time() >= next_end + TICK_AFTER_SECONDS:
+            # A window with relayed messages ended: wake the pipeline's pull so the
+            # watermark passes it now (commit latency: seconds, not up to 30 s).
+            if relay.pending():
+                relay.tick()
+            next_end = _window_end(time.time(), window)
     outcome = Outcome(result=result, failure=failure[0] if failure else None)
     if relay:
         relay.stop_pulling()
     if not finished.is_set():
-        deadline = drain_deadline(time.time(), config.stream.seconds("window"))
-        LOG.warning("stopping: committing the open window (until %s)",
-                    time.strftime("%H:%M:%S", time.localtime(deadline)))
-        finished.wait(max(0.0, deadline - time.time()))
+        window = config.stream.seconds("window")
+        deadline = drain_deadline(time.time(), window)
+        if relay:
+            _drain_relayed(relay, time.time(), window, deadline, finished)
+        else:
+            LOG.warning("stopping: committing the open window (until %s)",
+                        time.strftime("%H:%M:%S", time.localtime(deadline)))
+            finished.wait(max(0.0, deadline - time.time()))
         if not finished.is_set():
             result.cancel()
     if failure:  # also one while the open window drained (the stream was "stopped" then)
         outcome.error = f"{type(failure[0]).__name__}: {failure[0]}"
     return outcome
+
+
+def _drain_relayed(relay: PubSubRelay, stop_at: float, window: int, deadline: float,
+                   finished: threading.Event) -> None:
+    """The local stream's stop: done at once when every message relayed is committed (an
+    idle stream); otherwise at the open window's end the relay wakes the pipeline's pull
+    (``tick``), so the watermark passes it now instead of when an idle pull of up to 30 s
+    returns, and the stream ends as soon as the window's messages are committed."""
+    if not relay.pending():
+        LOG.info("stopping: nothing relayed is waiting for its window")
+        return
+    window_end = _window_end(stop_at, window) + TICK_AFTER_SECONDS
+    LOG.warning("stopping: committing the open window (%d messages; it ends at %s)",
+                relay.pending(), time.strftime("%H:%M:%S", time.localtime(window_end)))
+    if finished.wait(max(0.0, window_end - time.time())):
+        return
+    relay.tick()
+    while relay.pending() and not finished.is_set() and time.time() < deadline:
+        finished.wait(0.2)
+
+
+class WindowWatch:
+    """Reports each window manifest of run ``run_id`` as it appears (a thread looking at
+    ``_runs/`` every half second, and once more at the end)."""
+
+    def __init__(self, output: str, run_id: str, report: Callable[[dict], None]):
+        self.pattern = fs.join(layout.runs_dir(output), f"{run_id}-w*.json")
+        self.report, self.seen = report, set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="newsbeam-windows")
+
+    def __enter__(self) -> "WindowWatch":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=10)
+        self._look()
+
+    def _loop(self) -> None:
+        while not self.stopped.wait(0.5):
+            self._look()
+
+    def _look(self) -> None:
+        try:
+            fresh = sorted(set(fs.match_paths(self.pattern)) - self.seen)
+            for path in fresh:
+                manifest = json.loads(fs.read_bytes(path))
+                self.seen.add(path)
+                self.report(manifest)
+        except Exception:  # noqa: BLE001 - a line not printed must not stop the stream
+            LOG.debug("window watch", exc_info=True)
 
 
 def _describe(config: Config, options, beam_args: list[str], run: RunContext,

@@ -9,7 +9,7 @@ import apache_beam as beam
 
 from newsbeam.transforms.fetch import config_pages, listings_of
 from newsbeam.config import LIVE_SOURCES, SourceConfig
-from newsbeam.core.fetch.work import WorkItem, from_message
+from newsbeam.core.fetch.work import WorkItem, from_message, is_tick
 
 
 def parse_message(message) -> WorkItem:
@@ -39,6 +39,7 @@ class ReadPubSubWork(beam.PTransform):
 
         return (pipeline
                 | "Read" >> ReadFromPubSub(subscription=self.subscription, with_attributes=True)
+                | "DropTicks" >> beam.Filter(lambda message: not is_tick(message.attributes))
                 | "Parse" >> beam.Map(parse_message))
 
 

@@ -25,3 +25,13 @@ def test_each_poll_prints_one_line():
         "newsbeam run r1: succeeded in 3.2 s: 3 inputs, 2 articles, 0 duplicates, 1 rejects")
     assert poll_line("skipped", None, "out is\nlocked") == \
         "newsbeam follow: poll skipped: out is locked"
+
+
+def test_pubsub_setup_needs_a_subscription_in_the_config(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"output: {tmp_path / 'out'}\nsources:\n"
+                      f"  - {{name: a, kind: urls, urls: ['https://example.com/a']}}\n")
+    assert main(["pubsub-setup", "--config", str(config)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == ("newsbeam: pubsub-setup: stream.subscription must be "
+                    "projects/P/subscriptions/S in the config")

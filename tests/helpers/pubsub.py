@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 
-from tests.helpers.runs import write_config
+import yaml
 
 EMULATOR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
 PROJECT = "newsbeam-test"
@@ -91,15 +91,17 @@ def wait_until(condition, timeout: float, what: str) -> None:
 
 
 def stream_config(folder, subscription: str, window: str):
-    """A config of a stream of ``subscription`` with fixed windows of ``window``, fetching
-    from loopback at once (no robots, no delays, no retries)."""
-    return write_config(
-        folder, [{"name": "unused", "kind": "urls", "urls": ["http://127.0.0.1/"]}],
-        limits={"extract_timeout_seconds": 0},
-        fetch={"allow_private_networks": True, "respect_robots": False,
-               "per_host_delay_seconds": 0, "max_retries": 0},
-        stream={"subscription": subscription, "window": window, "allowed_lateness": window,
-                "dedup_ttl": "1h"})
+    """A Pub/Sub-only config (no sources) of a stream of ``subscription`` with fixed
+    windows of ``window``, fetching from loopback at once (no robots, no delays, no
+    retries)."""
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "output": str(folder / "out"), "limits": {"extract_timeout_seconds": 0},
+        "fetch": {"allow_private_networks": True, "respect_robots": False,
+                  "per_host_delay_seconds": 0, "max_retries": 0},
+        "stream": {"subscription": subscription, "window": window,
+                   "allowed_lateness": window, "dedup_ttl": "1h"}}))
+    return path
 
 
 def start_stream(config, host: str, **popen) -> subprocess.Popen:

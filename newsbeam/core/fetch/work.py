@@ -13,6 +13,14 @@ KINDS = ("page", "feed", "sitemap")
 DEFAULT_SOURCE = "pubsub"
 # The id of the subscriber's message a local stream relays (modes/pubsub_relay.py).
 MESSAGE_ID_ATTRIBUTE = "newsbeam_message_id"
+# A stopping local stream's relay sends one message with this attribute: it is no work
+# (dropped as it is read), but the local runner's pull returns at once with it, so the
+# watermark passes the open window's end now, not up to 30 s later (modes/stream.py).
+TICK_ATTRIBUTE = "newsbeam_tick"
+
+
+def is_tick(attributes: Mapping[str, str] | None) -> bool:
+    return bool(attributes) and TICK_ATTRIBUTE in attributes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -262,3 +262,14 @@ def test_a_damaged_manifest_and_index_parameters_are_named_and_repaired(store, c
     assert store.run() == 0
     store.assert_every_input_once(capsys)
     assert store.command("verify") == 0
+
+
+def test_repair_is_skipped_with_75_while_a_writer_holds_the_output(tmp_path, capsys):
+    from newsbeam.store import lock
+
+    output = tmp_path / "out"
+    (output / "_log").mkdir(parents=True)  # an output no run has committed to yet
+    with lock.acquire(str(output), "newsbeam run"):
+        assert main(["verify", "--output", str(output), "--repair"]) == 75
+    assert "skipped" in capsys.readouterr().err
+    assert main(["verify", "--output", str(output), "--repair"]) == 0

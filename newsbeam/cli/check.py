@@ -38,8 +38,11 @@ def checked_config(args: argparse.Namespace, batch: bool = False):
     from newsbeam.pipelines.preflight import preflight
 
     try:
-        config = (load_run_config(args) if hasattr(args, "extract_processes")
-                  else load_config(args.config, output=args.output))
+        try:
+            config = (load_run_config(args) if hasattr(args, "extract_processes")
+                      else load_config(args.config, output=args.output))
+        except ConfigError as err:  # also what the paths that did parse have wrong
+            raise ConfigError(err.problems + path_problems(err.partial)) from err
         preflight(config)
         if batch and not config.sources:
             raise ConfigError(NO_SOURCES)
@@ -47,6 +50,27 @@ def checked_config(args: argparse.Namespace, batch: bool = False):
         config_errors(err)
         return None
     return config
+
+
+def path_problems(partial) -> list[str]:
+    """What ``preflight`` finds in the output and sources of a config that did not parse
+    whole (every problem at once, not the YAML's first, then the paths')."""
+    from newsbeam.pipelines.preflight import output_problems, source_problems
+
+    if partial is None:
+        return []
+    # The sources that parsed are numbered among themselves: name them as the YAML does.
+    raw = partial.raw.get("sources") or []
+    names = [item.get("name") if isinstance(item, dict) else None for item in raw]
+    found = []
+    for problem in source_problems(partial):
+        if not problem.startswith("sources["):
+            found.append(problem)
+            continue
+        index = int(problem[len("sources["):problem.index("]")])
+        found.append(f"sources[{names.index(partial.sources[index].name)}]"
+                     + problem[problem.index("]") + 1:])
+    return (list(output_problems(partial.output)) if partial.output else []) + found
 
 
 def validate(args: argparse.Namespace, _beam_args: list[str]) -> int:

@@ -26,8 +26,11 @@ from newsbeam.config.sources import SOURCE_KINDS, SourceConfig, resolve_path
 class ConfigError(ValueError):
     """A config that cannot be run: ``problems`` holds one line per mistake, for the user."""
 
-    def __init__(self, problems: str | Iterable[str]):
+    def __init__(self, problems: str | Iterable[str], partial: Config | None = None):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
+        # What did parse (its output, its good sources; other fields may be None), so a
+        # check can also name what is wrong with those paths in the same listing.
+        self.partial = partial
         super().__init__("\n".join(self.problems))
 
 
@@ -136,7 +139,9 @@ def parse_config(raw: Any, path: str, output: str | None = None,
     sources = () if raw.get("sources") is None and stream is not None and stream.subscription \
         else _parse_sources(raw.get("sources"), base_dir, problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, Config(sources=sources, output=output, limits=limits,
+                                           fetch=fetch, dedup=dedup, path=path, raw=raw,
+                                           stream=stream))
     return Config(sources=sources, output=output, limits=limits, fetch=fetch,
                   dedup=dedup, path=path, raw=raw, stream=stream)
 

@@ -43,6 +43,18 @@ def test_validate_prints_every_problem_at_once_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "limits.max_document_bytes" in err and "'bogus' is not one of" in err
     assert "output: set an output directory" in err
+    # the YAML's mistakes and the paths' in one listing
+    config.write_text(yaml.safe_dump({
+        "output": "/proc/newsbeam-out", "limits": {"max_document_bytes": -1},
+        "sources": [{"name": "a", "kind": "bogus"},
+                    {"name": "b", "kind": "files", "path": str(tmp_path / "none" / "*.txt")}]}))
+    assert main(["validate", "--config", str(config)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4, lines
+    assert "limits.max_document_bytes" in lines[0] and "'bogus' is not one of" in lines[1]
+    assert "output: /proc/newsbeam-out is in /proc" in lines[2]
+    assert lines[3].startswith("newsbeam: config error: sources[1].path: ")  # the YAML's index
+    assert "matches no file" in lines[3]
 
 
 def test_dry_run_lists_what_would_be_read_and_skipped_and_writes_nothing(

@@ -18,6 +18,12 @@ and ``trafilatura`` (990 pages, about a minute per side), both from ``<repo>/../
     python bench/compare_outputs.py --old 4221abb --new ../other-worktree \\
         --corpora fixtures,scrapinghub --keep /tmp/compare
 
+``--new-options "OPTIONS"`` runs the new side on another runner, e.g. a Flink cluster
+(``--old`` and ``--new`` the same tree: the runners are then what is compared):
+
+    python bench/compare_outputs.py --old . --new . --corpora fixtures,scrapinghub \\
+        --new-options "$(scripts/local-flink status | tail -1)"
+
 ``--old`` is a git ref, checked out in a temporary detached worktree; ``--new`` is a ref or a
 directory and defaults to the working tree this script is in. ``--keep DIR`` keeps the
 configs and outputs in DIR. Prints a table per corpus and ``identical: yes|no``; exit status
@@ -30,6 +36,7 @@ import contextlib
 import glob
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -80,8 +87,10 @@ def source_tree(ref: str | None, scratch: pathlib.Path, name: str):
         git("worktree", "remove", "--force", str(path))
 
 
-def run_newsbeam(tree: pathlib.Path, config: pathlib.Path, out: pathlib.Path) -> float:
-    """Run the CLI from `tree` into a fresh `out`; return the wall time in seconds."""
+def run_newsbeam(tree: pathlib.Path, config: pathlib.Path, out: pathlib.Path,
+                 runner: list[str]) -> float:
+    """Run the CLI from `tree` into a fresh `out` with the Beam options `runner`; return the
+    wall time in seconds."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     where = subprocess.run([sys.executable, "-c", "import newsbeam; print(newsbeam.__file__)"],
                            env=env, cwd=out.parent, capture_output=True, text=True).stdout
@@ -90,7 +99,7 @@ def run_newsbeam(tree: pathlib.Path, config: pathlib.Path, out: pathlib.Path) ->
     shutil.rmtree(out, ignore_errors=True)  # an earlier run there would count as cross-run dups
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "newsbeam", "run", "--config", str(config),
-                           "--output", str(out), "--runner", "FnApiRunner"],
+                           "--output", str(out), *runner],
                           env=env, cwd=out.parent, capture_output=True, text=True)
     if proc.returncode:
         fail(f"{proc.stdout}{proc.stderr[-3000:]}\n"
@@ -136,7 +145,8 @@ def compare(dataset: str, old: dict[str, dict], new: dict[str, dict]):
     return added, removed, changed, notes
 
 
-def compare_corpus(corpus: str, trees: dict[str, pathlib.Path], base: pathlib.Path) -> bool:
+def compare_corpus(corpus: str, trees: dict[str, pathlib.Path], base: pathlib.Path,
+                   runners: dict[str, list[str]]) -> bool:
     (base / corpus).mkdir(exist_ok=True)
     globs, config = CORPORA[corpus], base / corpus / "config.yaml"
     if globs:
@@ -144,7 +154,7 @@ def compare_corpus(corpus: str, trees: dict[str, pathlib.Path], base: pathlib.Pa
         config.write_text(yaml.safe_dump({"sources": [source]}), "utf-8")
     outs = {side: base / corpus / side for side in trees}
     times = {side: run_newsbeam(tree, config if globs else tree / "configs" / "fixtures.yaml",
-                                outs[side])
+                                outs[side], runners[side])
              for side, tree in trees.items()}
 
     print(f"\n{corpus}: old {times['old']:.1f} s, new {times['new']:.1f} s (wall time)")
@@ -168,6 +178,9 @@ def main() -> int:
                         help=f"git ref or directory of the new version (default: {REPO})")
     parser.add_argument("--corpora", default=",".join(CORPORA),
                         help="comma-separated, from: %(default)s")
+    parser.add_argument("--new-options", default="--runner FnApiRunner", metavar="OPTIONS",
+                        help="Beam options of the new side's runs, e.g. the line "
+                             "scripts/local-flink start prints (default: %(default)s)")
     parser.add_argument("--keep", metavar="DIR",
                         help="write configs and outputs here and keep them")
     args = parser.parse_args()
@@ -183,7 +196,9 @@ def main() -> int:
                  "new": stack.enter_context(source_tree(args.new, scratch, "new"))}
         print(f"old: {args.old} ({trees['old']})")
         print(f"new: {args.new or 'working tree'} ({trees['new']})")
-        results = [compare_corpus(corpus, trees, base) for corpus in corpora]
+        runners = {"old": ["--runner", "FnApiRunner"], "new": shlex.split(args.new_options)}
+        print(f"runners: old {' '.join(runners['old'])}; new {' '.join(runners['new'])}")
+        results = [compare_corpus(corpus, trees, base, runners) for corpus in corpora]
     print(f"\nidentical: {'yes' if all(results) else 'no'}")
     return 0 if all(results) else 1
 

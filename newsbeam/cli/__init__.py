@@ -10,6 +10,7 @@ import sys
 
 from newsbeam import __version__
 from newsbeam.cli import check, console, extract, status
+from newsbeam.cli.beam_options import beam_options_problem, unknown_beam_options
 from newsbeam.cli.options import (add_chunk_options, add_dry_run, add_extract_processes,
                                   load_run_config)
 from newsbeam.cli.store_commands import STORE_COMMANDS, add_store_commands
@@ -85,17 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def unknown_beam_options(beam_args: list[str]) -> list[str]:
-    """Flags Beam would silently discard (usually typos)."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from newsbeam.pipelines.runner import TYPE_CHECK
-
-    known = set(PipelineOptions([]).get_all_options(drop_default=False))
-    flags = [a.split("=", 1)[0] for a in beam_args if a.startswith("--") and a != TYPE_CHECK]
-    return [f for f in flags if f[2:].replace("-", "_") not in known]
-
-
 _config_errors = check.config_errors
 
 
@@ -109,10 +99,9 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     except ConfigError as err:
         return _config_errors(err)
     beam_startup.start(beam_startup.config_paths(config), beam_args)
-    unknown = unknown_beam_options(beam_args)
-    if unknown:
-        print(f"newsbeam: unknown option {unknown[0]} (see 'newsbeam run --help')",
-              file=sys.stderr)
+    problem = beam_options_problem(beam_args)
+    if problem:
+        print(f"newsbeam: {problem} (see 'newsbeam run --help')", file=sys.stderr)
         return status.USAGE
     with run_scratch(capture_workers=not args.verbose) as scratch:
         manifest, code = _run_pipeline(args, config, beam_args, scratch)

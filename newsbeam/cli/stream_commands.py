@@ -145,6 +145,16 @@ def _load(args):
         return None
 
 
+def _options_refused(args: argparse.Namespace, beam_args: list[str]) -> bool:
+    """Whether an unknown runner or Beam option was refused (one line printed)."""
+    from newsbeam.cli.beam_options import beam_options_problem
+
+    problem = beam_options_problem(beam_args)
+    if problem:
+        print(f"newsbeam: {problem} (see 'newsbeam {args.command} --help')", file=sys.stderr)
+    return bool(problem)
+
+
 def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
     every = duration_seconds(args.every)
     if every is None or every < 1 or (args.max_runs is not None and args.max_runs < 1):
@@ -154,7 +164,7 @@ def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
     if args.dry_run:
         return check.dry_run(args, "follow")
     config = _load(args)
-    if config is None:
+    if config is None or _options_refused(args, beam_args):
         return 2
     if not config.sources:
         return check.config_errors(ConfigError(NO_SOURCES))
@@ -172,7 +182,7 @@ def _follow(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 def _stream(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = _load(args)
-    if config is None:
+    if config is None or _options_refused(args, beam_args):
         return 2
     beam_startup.start(beam_startup.config_paths(config), beam_args, streams=True)
     from newsbeam.config import ConfigError

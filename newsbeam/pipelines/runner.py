@@ -84,3 +84,28 @@ def new_run(started_at: datetime | None = None) -> RunContext:
     started_at = started_at or utc_now()
     # Run ids order by start time; the suffix only keeps concurrent runs apart.
     return RunContext(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", started_at)
+
+
+class UnknownRunner(ValueError):
+    """``--runner`` names no runner Beam has, or one that cannot be loaded here."""
+
+
+def load_runner(beam_args: list[str]) -> None:
+    """Import the module of the runner ``beam_args`` name, which also declares the runner's
+    own options (e.g. DaskRunner's ``--dask_client_address``) to Beam's option parser.
+
+    Raises UnknownRunner with one line saying what is wrong."""
+    from apache_beam.runners.runner import create_runner
+
+    name = PipelineOptions(beam_args).view_as(StandardOptions).runner
+    if not isinstance(name, str):  # none, or a runner object (tests)
+        return
+    try:
+        create_runner(name)
+    except ValueError:
+        raise UnknownRunner(
+            f"unknown runner {name} (Beam's runners: "
+            f"{', '.join(StandardOptions.KNOWN_RUNNER_NAMES)}, or a module.Class path)"
+        ) from None
+    except (ImportError, AttributeError) as err:
+        raise UnknownRunner(f"runner {name} cannot be loaded here: {err}") from None

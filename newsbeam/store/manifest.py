@@ -102,6 +102,10 @@ def build_manifest(*, run_id: str, config, started_at: datetime, finished_at: da
     counted = {}
     if counts is not None:
         rows = counts["rows"]
+        if "sources:inputs" not in metrics["counters"]:
+            # No counters came back (a job that failed after its commit point, e.g. on a
+            # cluster): as in recovery, a committed run's inputs are its rows.
+            inputs = rows["articles"] + rows["duplicates"] + rows["rejects"]
         counted = {
             "counts": {"inputs": inputs, "articles": rows["articles"],
                        "duplicates": rows["duplicates"], "rejects": rows["rejects"],

@@ -14,6 +14,8 @@ def stage_metrics(result) -> dict[str, Any]:
         return {"counters": counters, "stage_seconds": timings}
     for counter in queried["counters"]:
         key = f"{counter.key.metric.namespace}:{counter.key.metric.name}"
+        if key.startswith("beam:metric:"):  # Beam's own element counts and msecs, which the
+            continue                        # job service reports as counters too
         counters[key] = counters.get(key, 0) + (counter.committed or counter.attempted or 0)
     for dist in queried["distributions"]:
         stage = dist.key.metric.name.removesuffix("_micros")

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from newsbeam.cli import build_parser, main, unknown_beam_options
+from newsbeam.cli.beam_options import beam_options_problem
 
 ROOT = pathlib.Path(__file__).parents[2]
 
@@ -23,6 +24,13 @@ def test_help_explains_every_run_option(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["run", "--config", "missing.yaml"], "config error: config file not found: missing.yaml"),
     (["run", "--config", str(ROOT / "configs" / "fixtures.yaml"), "--runer", "X"],
+     "unknown option --runer"),
+    (["run", "--config", str(ROOT / "configs" / "fixtures.yaml"), "--runner", "NoSuchRunner"],
+     "unknown runner NoSuchRunner (Beam's runners: "),
+    (["run", "--config", str(ROOT / "configs" / "fixtures.yaml"),
+      "--runner", "no_such_module.NoSuchRunner"],
+     "runner no_such_module.NoSuchRunner cannot be loaded here: No module named"),
+    (["stream", "--config", str(ROOT / "configs" / "fixtures.yaml"), "--runer", "X"],
      "unknown option --runer"),
 ])
 def test_bad_invocations_exit_2_with_one_line(argv, message, capsys):
@@ -46,3 +54,32 @@ def test_beam_options_are_recognized():
                                  "--direct_running_mode", "multi_processing"]) == []
     assert unknown_beam_options(["--direct_num_worker=2"]) == ["--direct_num_worker"]
     assert unknown_beam_options(["--pipeline_type_check"]) == []  # newsbeam's own
+
+
+@pytest.mark.parametrize("options", [
+    ["--runner", "FlinkRunner", "--flink_master", "127.0.0.1:8081", "--parallelism", "2"],
+    ["--runner", "SparkRunner", "--spark_master_url", "spark://127.0.0.1:7077"],
+    ["--runner", "PortableRunner", "--job_endpoint", "127.0.0.1:8099",
+     "--environment_type", "EXTERNAL", "--environment_config", "127.0.0.1:50000"],
+])
+def test_the_named_runners_options_are_accepted(options):
+    assert beam_options_problem(options) is None
+
+
+def test_a_runner_module_declares_its_own_options(tmp_path, monkeypatch):
+    """A runner's options exist only once its module is imported (DaskRunner's
+    --dask_client_address): naming the runner makes them known."""
+    (tmp_path / "my_runner.py").write_text(
+        "from apache_beam.options.pipeline_options import PipelineOptions\n"
+        "from apache_beam.runners.portability.fn_api_runner import FnApiRunner\n"
+        "class MyOptions(PipelineOptions):\n"
+        "    @classmethod\n"
+        "    def _add_argparse_args(cls, parser):\n"
+        "        parser.add_argument('--my_cluster_address')\n"
+        "class MyRunner(FnApiRunner):\n"
+        "    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    options = ["--my_cluster_address", "127.0.0.1:1"]
+    assert beam_options_problem(options) == "unknown option --my_cluster_address"
+    assert beam_options_problem(["--runner", "my_runner.MyRunner", *options]) is None
+

@@ -10,33 +10,16 @@ import pathlib
 
 import pytest
 
-from newsbeam.cli import main
-from tests.helpers.comparable import comparable_rows
-from tests.helpers.portable import ROOT, ServiceFailed, portable_services
-from tests.helpers.runs import FIXTURES, read_manifest, write_config
+from tests.helpers.portable import (
+    ROOT, ServiceFailed, fixtures_and_warc, portable_services, run_on)
 from tests.helpers.shims import path_with_first, shim
-from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[pathlib.Path, dict]:
-    """(config, rows) of the in-process run."""
-    tmp = tmp_path_factory.mktemp("portable")
-    (tmp / "warc").mkdir()
-    # The archive's pages under another host: copies of the fixtures, so dedup has work.
-    write_warc(tmp / "warc" / "crawl.warc.gz", sample_pages("wire.example"),
-               extras=skipped_pages())
-    config = write_config(tmp, [
-        {"name": "samples", "kind": "files", "path": str(FIXTURES / "*.txt")},
-        {"name": "crawl", "kind": "warc", "path": str(tmp / "warc" / "*.warc.gz"),
-         "split_mb": 0.004}])  # ranges of 4 KB: several per archive
-    assert main(["run", "--config", str(config), "--output", str(tmp / "in-process"),
-                 "--runner", "FnApiRunner"]) == 0
-    rows = comparable_rows(tmp / "in-process")
-    assert len(rows["articles"]) == 5 and len(rows["duplicates"]) == 5
-    return config, rows
+    return fixtures_and_warc(tmp_path_factory.mktemp("portable"))
 
 
 @pytest.fixture
@@ -46,13 +29,6 @@ def another_python_on_path(tmp_path, monkeypatch):
     other = shim(tmp_path / "other-bin", "python",
                  "echo 'not the Python running the tests' >&2; exit 1")
     monkeypatch.setenv("PATH", path_with_first(other))
-
-
-def run_on(config: pathlib.Path, output: pathlib.Path, runner_args: list[str]) -> dict:
-    assert main(["run", "--config", str(config), "--output", str(output), *runner_args]) == 0
-    manifest = read_manifest(output)
-    assert manifest["balanced"] and manifest["metrics"]["warc:records"] == 26
-    return comparable_rows(output)
 
 
 def test_two_worker_processes_write_the_same_rows(reference, tmp_path, monkeypatch,

@@ -11,6 +11,10 @@ import sys
 import time
 from typing import Iterator
 
+from newsbeam.cli import main
+from tests.helpers.comparable import comparable_rows
+from tests.helpers.runs import FIXTURES, read_manifest, write_config
+from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
 from tests.helpers.shims import path_with_first, shim
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -74,3 +78,29 @@ def portable_services(folder: pathlib.Path, timeout: float = 60.0) -> Iterator[l
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def fixtures_and_warc(tmp: pathlib.Path) -> tuple[pathlib.Path, dict]:
+    """(config, rows of its in-process run): the sample articles plus a WARC archive of
+    copies of them under another host (so dedup has work), read in ranges of 4 KB."""
+    (tmp / "warc").mkdir()
+    write_warc(tmp / "warc" / "crawl.warc.gz", sample_pages("wire.example"),
+               extras=skipped_pages())
+    config = write_config(tmp, [
+        {"name": "samples", "kind": "files", "path": str(FIXTURES / "*.txt")},
+        {"name": "crawl", "kind": "warc", "path": str(tmp / "warc" / "*.warc.gz"),
+         "split_mb": 0.004}])  # several ranges per archive
+    assert main(["run", "--config", str(config), "--output", str(tmp / "in-process"),
+                 "--runner", "FnApiRunner"]) == 0
+    rows = comparable_rows(tmp / "in-process")
+    assert len(rows["articles"]) == 5 and len(rows["duplicates"]) == 5
+    return config, rows
+
+
+def run_on(config: pathlib.Path, output, runner_args: list[str]) -> dict:
+    """The comparable rows of a run of ``config`` (fixtures_and_warc's) on another runner,
+    after checking its manifest: balanced, and the WARC counters came back."""
+    assert main(["run", "--config", str(config), "--output", str(output), *runner_args]) == 0
+    manifest = read_manifest(output)
+    assert manifest["balanced"] and manifest["metrics"]["warc:records"] == 26
+    return comparable_rows(output)

@@ -36,6 +36,27 @@ class S3Server:
                                                                           Prefix=prefix)
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
+    def rows(self, output: str, dataset: str) -> list[dict]:
+        """A dataset under ``output`` (``s3://bucket/path``), read back with pyarrow's own
+        S3 client (not Beam's)."""
+        import pyarrow.dataset as ds
+        table = ds.dataset(f"{output.removeprefix('s3://')}/{dataset}",
+                           filesystem=self.filesystem(), format="parquet").to_table()
+        return table.to_pylist()
+
+    def output_keys(self, output: str) -> list[str]:
+        """The keys under ``output``, relative to it."""
+        bucket, _, prefix = output.removeprefix("s3://").partition("/")
+        return [k[len(prefix) + 1:] for k in self.keys(bucket, prefix + "/")]
+
+    def manifests(self, output: str) -> list[dict]:
+        """The run manifests under ``output``."""
+        import json
+        bucket, _, prefix = output.removeprefix("s3://").partition("/")
+        client = self.client()
+        return [json.loads(client.get_object(Bucket=bucket, Key=f"{prefix}/{k}")["Body"].read())
+                for k in self.output_keys(output) if k.startswith("_runs/")]
+
     def filesystem(self):
         """pyarrow's S3 filesystem on this server (reads back what newsbeam wrote)."""
         from pyarrow import fs as pafs

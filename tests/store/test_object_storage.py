@@ -3,10 +3,8 @@ S3 filesystem, as a user's ``--output s3://bucket/news`` would be. Commit, incre
 lock, recovery after injected faults and compaction; read back with pyarrow and boto3."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
-import pyarrow.dataset as ds
 import pytest
 
 from newsbeam.cli import main
@@ -42,23 +40,15 @@ def output(s3):
 
 
 def rows(s3, output: str, dataset: str) -> list[dict]:
-    """A dataset read back with pyarrow's own S3 client (not Beam's)."""
-    bucket_path = output.removeprefix("s3://")
-    table = ds.dataset(f"{bucket_path}/{dataset}", filesystem=s3.filesystem(),
-                       format="parquet").to_table()
-    return table.to_pylist()
+    return s3.rows(output, dataset)
 
 
 def keys(s3, output: str) -> list[str]:
-    bucket, _, prefix = output.removeprefix("s3://").partition("/")
-    return [k[len(prefix) + 1:] for k in s3.keys(bucket, prefix + "/")]
+    return s3.output_keys(output)
 
 
 def manifests(s3, output: str) -> list[dict]:
-    bucket, _, prefix = output.removeprefix("s3://").partition("/")
-    client = s3.client()
-    return [json.loads(client.get_object(Bucket=bucket, Key=f"{prefix}/{k}")["Body"].read())
-            for k in keys(s3, output) if k.startswith("_runs/")]
+    return s3.manifests(output)
 
 
 def run_cli(s3, output: str) -> int:

@@ -1,0 +1,111 @@
+"""newsbeam on a real Flink cluster on loopback, started by ``scripts/local-flink``: a
+JobManager scheduling onto two TaskManagers (parallelism 2), Beam's Flink job server and
+an SDK worker pool. The sample articles and a WARC archive give the rows of the in-process
+run, the manifest balances and carries the counters that came back through the job
+service; every DoFn, the commit step included, ran on the TaskManagers' SDK workers.
+
+The first run on a machine downloads Flink (PyPI) and the job server's classes (Maven
+Central) into ~/.cache/newsbeam; later runs use that cache. Marked ``flink`` and ``slow``
+(about 4 minutes on 2 cores)."""
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from newsbeam.cli import main
+from tests.helpers.comparable import comparable_rows
+from tests.e2e.test_crash_and_lock import assert_every_input_once, inputs_config
+from tests.helpers.portable import ROOT, fixtures_and_warc, run_on
+from tests.helpers.runs import read_manifests
+
+pytestmark = [pytest.mark.flink, pytest.mark.slow, pytest.mark.timeout(1800)]
+# Beam's S3 filesystem imported now, with boto3: a run in this process imports Beam with
+# boto3 hidden when its config is all local (cli/lean_import.py), and the S3 test comes after.
+pytest.importorskip("apache_beam.io.aws.s3filesystem")
+SCRIPT = ROOT / "scripts" / "local-flink"
+
+
+@pytest.fixture(scope="module")
+def flink_options():
+    missing = [tool for tool in ("java", "mvn") if not shutil.which(tool)]
+    if missing:
+        pytest.skip(f"scripts/local-flink needs {' and '.join(missing)}")
+    try:
+        started = subprocess.run([sys.executable, str(SCRIPT), "start"], capture_output=True,
+                                 text=True, timeout=1200)
+        assert started.returncode == 0, started.stderr[-3000:]
+        yield shlex.split(started.stdout.strip().splitlines()[-1])
+    finally:
+        subprocess.run([sys.executable, str(SCRIPT), "stop"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """(config, rows of its in-process run): the samples and a WARC archive."""
+    return fixtures_and_warc(tmp_path_factory.mktemp("flink"))
+
+
+def test_the_fixtures_and_a_warc_on_flink_give_the_in_process_rows(flink_options, reference,
+                                                                    tmp_path):
+    assert "--parallelism" in flink_options and "EXTERNAL" in flink_options
+    config, rows = reference
+    finished = finished_jobs()
+    assert run_on(config, tmp_path / "flink", flink_options) == rows
+    assert finished_jobs() == finished + 1  # the cluster ran it, commit step included
+
+
+def finished_jobs() -> int:
+    """Jobs the cluster's JobManager finished (its REST API)."""
+    with urllib.request.urlopen("http://127.0.0.1:8081/overview", timeout=10) as answer:
+        return json.load(answer)["jobs-finished"]
+
+
+def test_an_output_on_s3_written_from_the_task_managers_has_the_same_rows(
+        flink_options, reference, s3_api):
+    """The way a real cluster is deployed: output and state on an object store (moto's S3
+    on loopback) that the launcher and every TaskManager's workers reach."""
+    from tests.helpers.s3 import beam_filesystems_on
+
+    config, rows = reference
+    output = f"s3://{s3_api.new_bucket()}/news"
+    with beam_filesystems_on(s3_api):
+        assert main(["run", "--config", str(config), "--output", output, *flink_options,
+                     *s3_api.beam_args()]) == 0
+    (manifest,) = s3_api.manifests(output)
+    assert manifest["balanced"] and manifest["metrics"]["warc:records"] == 26
+    assert comparable_rows(output, s3_api.rows) == rows
+    assert not [k for k in s3_api.output_keys(output) if k.startswith(("_staging/", "_lock/"))]
+
+
+def with_worker_env(options: list[str], **env: str) -> list[str]:
+    """``options`` with ``env`` set in the job's SDK workers (scripts/sdk_worker_pool.py
+    takes environment parameters ``env.NAME``)."""
+    at = options.index("--environment_config") + 1
+    config = {"url": options[at], "params": {f"env.{k}": v for k, v in env.items()}}
+    return [*options[:at], json.dumps(config), *options[at + 1:]]
+
+
+def test_a_commit_killed_on_a_task_manager_is_finished_and_nothing_is_doubled(
+        flink_options, samples_dir, tmp_path):
+    """The SDK worker running the commit on a TaskManager is killed after the commit
+    record is written, at its first rename: the run is finished (by the retried task or by
+    the launcher's recovery), every input ends once, and a second run reads nothing again."""
+    config, output = inputs_config(tmp_path, samples_dir), tmp_path / "out"
+    inputs = sorted(str(p) for p in samples_dir.iterdir())
+    killing = with_worker_env(flink_options, NEWSBEAM_FAULT_AT="first_rename")
+    assert main(["run", "--config", str(config), "--output", str(output), *killing]) == 0
+    assert_every_input_once(output, inputs)
+    (first,) = read_manifests(output)
+    assert first["status"] == "succeeded" and first["counts"]["inputs"] == len(inputs)
+    assert main(["run", "--config", str(config), "--output", str(output),
+                 *flink_options]) == 0
+    assert_every_input_once(output, inputs)
+    second = [m for m in read_manifests(output) if m["run_id"] != first["run_id"]]
+    assert [m["counts"]["inputs"] for m in second] == [0]
+

@@ -14,8 +14,8 @@ from typing import Iterator
 from newsbeam.cli import main
 from tests.helpers.comparable import comparable_rows
 from tests.helpers.runs import FIXTURES, read_manifest, write_config
-from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
 from tests.helpers.shims import path_with_first, shim
+from tests.helpers.warcs import sample_pages, skipped_pages, write_warc
 
 ROOT = pathlib.Path(__file__).parents[2]
 _POOL_PORT = re.compile(r"worker pool servicer at port: (\S+:\d+)")

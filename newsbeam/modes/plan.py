@@ -87,8 +87,9 @@ def progress_total(config: Config, reprocess: bool = False) -> int | None:
     """The inputs a run of ``config`` will read, for its progress line: known when every
     source is local files (listed once more here, which is cheap on a disk; an object
     store's listing is not repeated for it); None otherwise or when listing fails."""
-    if not config.sources or not all(isinstance(s, FilesSource) and not has_scheme(p)
-                                     for s in config.sources for p in s.patterns):
+    if not config.sources or not all(
+            isinstance(s, FilesSource) and not any(has_scheme(p) for p in s.patterns)
+            for s in config.sources):  # feeds, URL lists, sitemaps have no patterns
         return None
     try:
         return known_total(plan(config, reprocess))

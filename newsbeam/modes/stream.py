@@ -125,8 +125,8 @@ def _run_until_stopped(config: Config, options, run: RunContext, stop: threading
         if relay:
             _drain_relayed(relay, time.time(), window, deadline, finished)
         else:
-            LOG.warning("stopping: committing the open window (until %s)",
-                        time.strftime("%H:%M:%S", time.localtime(deadline)))
+            LOG.info("stopping: committing the open window (until %s)",
+                     time.strftime("%H:%M:%S", time.localtime(deadline)))
             finished.wait(max(0.0, deadline - time.time()))
         if not finished.is_set():
             result.cancel()
@@ -145,8 +145,8 @@ def _drain_relayed(relay: PubSubRelay, stop_at: float, window: int, deadline: fl
         LOG.info("stopping: nothing relayed is waiting for its window")
         return
     window_end = _window_end(stop_at, window) + TICK_AFTER_SECONDS
-    LOG.warning("stopping: committing the open window (%d messages; it ends at %s)",
-                relay.pending(), time.strftime("%H:%M:%S", time.localtime(window_end)))
+    LOG.info("stopping: committing the open window (%d messages; it ends at %s)",
+             relay.pending(), time.strftime("%H:%M:%S", time.localtime(window_end)))
     if finished.wait(max(0.0, window_end - time.time())):
         return
     relay.tick()

@@ -76,6 +76,7 @@ def test_a_pubsub_only_stream_set_up_from_the_docs_prints_windows_and_stops_fast
     assert process.returncode == 0, err
     print(f"stopped {stopped_in:.1f} s after SIGINT; window lines: {lines[:-1]}")
     assert stopped_in < 10, f"stopped {stopped_in:.1f} s after SIGINT: {err[-3000:]}"
+    assert "WARNING" not in err and "ERROR" not in err, err  # a normal stream and stop
     # the open window (the second URL's) was committed before the stop
     assert sorted(a["url"] for a in read_dataset(output, "articles")) == [
         site.url(HOST, "/a0"), site.url(HOST, "/a1")]

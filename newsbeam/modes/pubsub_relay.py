@@ -173,7 +173,8 @@ class PubSubRelay:
     def _delete_relay(self) -> None:
         from google.api_core import exceptions
 
-        for delete, name in ((self.subscriber.delete_subscription, {"subscription": self.subscription}),
+        for delete, name in ((self.subscriber.delete_subscription,
+                              {"subscription": self.subscription}),
                              (self.publisher.delete_topic, {"topic": self.topic})):
             try:
                 delete(**name)

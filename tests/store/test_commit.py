@@ -146,7 +146,8 @@ def test_recovery_says_a_stream_that_died_without_its_manifest_was_killed(tmp_pa
                manifest=False)  # a batch run that committed: it did succeed
     assert recover(output).manifests_written == [stream, "20260101T000020Z-b"]
     killed = read_manifest(output, stream)
-    assert (killed["status"], killed["kind"], killed["recovered"]) == ("killed", "killed_stream", True)
+    assert (killed["status"], killed["kind"], killed["recovered"]) == (
+        "killed", "killed_stream", True)
     assert problems(killed) == []
     assert killed["commits"] == [f"{stream}-w20260101T000000-p0", f"{stream}-w20260101T000010-p0"]
     first, second = killed["windows"]

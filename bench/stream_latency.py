@@ -74,7 +74,9 @@ def committed_at(output: pathlib.Path) -> dict[str, float]:
         record = json.loads(record_path.read_text())
         at = datetime.fromisoformat(record["created_at"]).timestamp()
         for add in record["adds"]:
-            if add["table"] in ("articles", "duplicates", "rejects") and add["rows"]:
+            # A record is written before its files move into place (they do a moment later).
+            if add["table"] in ("articles", "duplicates", "rejects") and add["rows"] \
+                    and (output / add["final"]).exists():
                 column = "input" if add["table"] == "rejects" else "url"
                 table = pq.read_table(output / add["final"], columns=[column])
                 for url in table.column(0).to_pylist():

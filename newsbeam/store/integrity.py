@@ -70,10 +70,13 @@ def log_problems(state: log.LogState) -> list[Problem]:
             for name, why in sorted(state.damaged.items()) if name not in torn]
 
 
-def quick_problems(output: str, state: log.LogState) -> list[Problem]:
-    """Unreadable applied records, and named files missing or of another size."""
+def quick_problems(output: str, state: log.LogState,
+                   tables: frozenset[str] | None = None) -> list[Problem]:
+    """Unreadable applied records, and named files (of ``tables``: all by default) missing
+    or of another size."""
     sizes = stored_sizes(output)
-    found = [entry_problem(e, sizes.get(e.final)) for e in log.live_entries(state)]
+    found = [entry_problem(e, sizes.get(e.final)) for e in log.live_entries(state)
+             if tables is None or e.table in tables]
     return log_problems(state) + [p for p in found if p]
 
 

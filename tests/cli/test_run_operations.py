@@ -26,8 +26,10 @@ from tests.helpers.slow_site import FETCH_SETTINGS, HOST, page_urls, slow_site
 NO_CHILD = {"extract_timeout_seconds": 0}
 
 ROOT = pathlib.Path(__file__).parents[2]
-PROGRESS = re.compile(r"^newsbeam: \d+:\d\d \d+ inputs read, \d+ extracted, \d+ rejects, "
-                      r"\d+ articles and \d+ duplicates written, \d+\.\d inputs/s$")
+# A count, or with local files only a count of a known total; "starting" before any count.
+PROGRESS = re.compile(r"^newsbeam: \d+:\d\d (starting the pipeline( \(\d+ inputs to read\))?|"
+                      r"\d+(/\d+)? inputs read( \(\d+%, ETA [\d:?]+\))?, \d+ extracted, "
+                      r"\d+ rejects, \d+ articles and \d+ duplicates written, \d+\.\d inputs/s)$")
 
 
 def newsbeam(*args: str, **popen) -> subprocess.Popen:
@@ -67,6 +69,7 @@ def test_a_source_that_failed_entirely_exits_3_and_progress_is_shown_meanwhile(
     *progress, last = err.splitlines()
     assert last == "newsbeam: every input of dead failed (see the rejects: fetch:connection_refused)"
     assert len(progress) >= 3 and all(PROGRESS.match(line) for line in progress), progress
+    assert all("/" not in line.split(" inputs read")[0] for line in progress)  # no total: live
     # The slow pages wrap the samples: same text, so duplicates of them.
     assert " 11 inputs read, 9 extracted, 2 rejects, 5 articles and 4 duplicates written" \
         in progress[-1]
@@ -89,8 +92,8 @@ def test_a_two_worker_run_exits_0_with_progress_from_its_workers_and_no_beam_lin
                  "--direct_num_workers", "2", *RUNNER_ARGS]) == 0
     lines = capfd.readouterr().err.splitlines()
     assert lines and all(PROGRESS.match(line) for line in lines), lines
-    assert " 5 inputs read, 5 extracted, 0 rejects, 5 articles and 0 duplicates written" \
-        in lines[-1]
+    assert " 5/5 inputs read (100%, ETA 0:00), 5 extracted, 0 rejects, 5 articles and 0 " \
+        "duplicates written" in lines[-1]
     assert read_manifest(tmp_path / "out")["failed_sources"] == []
 
 

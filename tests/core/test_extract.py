@@ -221,6 +221,22 @@ def test_the_sites_name_beside_a_person_is_not_an_author():
     assert extract_html(page(head)).authors == ["Helge Fahrnberger"]
 
 
+def test_a_publisher_named_in_domain_form_stays_as_the_page_writes_it():
+    # trafilatura's heuristics would turn it into "Example At"; as JSON-LD organization
+    # it used to be dropped.
+    head = '<meta name="author" content="example.at">'
+    assert extract_html(page(head)).authors == ["example.at"]
+    org = jsonld({"@type": "NewsArticle", "headline": "Eine Schlagzeile hier",
+                  "author": {"@type": "Organization", "name": "Example.de"}})
+    assert extract_html(page(org)).authors == ["Example.de"]
+    # A person named elsewhere on the page comes first (the domain is the last resort).
+    byline = f'{ARTICLE_BODY}<div class="author"><a href="/p/am">Anna Muster</a></div>'
+    assert extract_html(page(head, byline)).authors == ["Anna Muster"]
+    # A user name with dots is no publisher: trafilatura's reading of it stays.
+    head = '<meta name="author" content="edilson.la.rosa">'
+    assert "edilson.la.rosa" not in extract_html(page(head)).authors
+
+
 def test_a_visible_byline_names_the_author_when_nothing_else_does():
     body = (f'{ARTICLE_BODY}<div class="field--name-field-tag-author">'
             '<a href="/p/js">Jil Schuller</a></div>')

@@ -89,6 +89,34 @@ def _could_be_author(name: str) -> bool:
         and not _COMMENTER.search(name)
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+# A publisher's domain ends in a country code or a common generic label; "first.last"
+# user names ("edilson.la.rosa") are not publishers.
+_PUBLISHER_DOMAIN = re.compile(
+    r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2}|com|org|net|info|news|world|online|media)",
+    re.IGNORECASE)
+
+
+def publisher_domains(value: Any) -> list[str]:
+    """The names in an author value that are a domain ("example.at"), as the page writes
+    them: a publisher's byline, kept for when no source names a person."""
+    names = []
+    for text in strings_of(value):
+        text = _BYLINE_PREFIX.sub("", clean_inline(text) or "")
+        names += [n for n in _AUTHOR_SEPARATORS.split(text) if _PUBLISHER_DOMAIN.fullmatch(n)]
+    return _unique(names)
+
+
+def without_domains(names: list[str], domains: list[str]) -> list[str]:
+    """``names`` without trafilatura's rewrites of ``domains`` ("example.at" ->
+    "Example At"): the page's own form is kept elsewhere."""
+    folded = {_letters(domain) for domain in domains}
+    return [name for name in names if _letters(name) not in folded]
+
+
 def split_authors(value: Any) -> list[str]:
     """ "By A and B", "A, B", ["A; B"] -> ["A", "B"]; profile URLs and blurbs are dropped."""
     names = []

@@ -15,7 +15,8 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
 from newsbeam.core.extract.fallback import skipping_needless_readability
 from newsbeam.core.extract.fields import (
-    Candidates, first_usable, host_names, split_authors, strip_site_suffix)
+    Candidates, first_usable, host_names, publisher_domains, split_authors, strip_site_suffix,
+    without_domains)
 from newsbeam.core.extract.metadata import (
     FALLBACK_FIELDS, byline_candidates, jsonld_candidates, meta_candidates, rel_author_candidates,
     trafilatura_candidates, trafilatura_metadata)
@@ -142,6 +143,17 @@ def _not_by_the_site(source: Candidates, site_name: str | None) -> Candidates:
     return {**source, "authors": [people(value) for value in source["authors"]]}
 
 
+def _declared_domains(sources: list[Candidates]) -> list[str]:
+    """A publisher the page declares as author in domain form ("example.at"), as written:
+    the last resort (on the trafilatura corpus the annotated author of such pages is a
+    person named elsewhere; keeping the domain first cost 4 of 538 there)."""
+    for source in sources:
+        for value in source.get("authors", []):
+            if domains := publisher_domains(value):
+                return domains
+    return []
+
+
 _HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
 
 
@@ -151,6 +163,7 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     tree = parse_html(html, charset)
     page_metadata = [jsonld_candidates(tree), meta_candidates(tree)]
     site_name = first_usable(page_metadata, url, ("site_name",))["site_name"]
+    domains = _declared_domains(page_metadata)
     page_metadata = [_not_by_the_site(source, site_name) for source in page_metadata]
     stated = {field: [value] for field, value in (hints or {}).items()
               if field in _HINTS_BEFORE_HEURISTICS}
@@ -164,10 +177,12 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
         raise Rejected("no_text", "trafilatura found no article text")
     heuristics = _not_by_the_site(trafilatura_candidates(fallback), site_name)
     metadata = first_usable([*page_metadata, stated, heuristics], url)
+    metadata["authors"] = without_domains(metadata["authors"], domains)
     for last_resort in (rel_author_candidates, byline_candidates):  # walks: only if needed
         if not metadata["authors"]:
             found = first_usable([last_resort(tree)], url, ("authors",))
             metadata["authors"] = found["authors"]
+    metadata["authors"] = metadata["authors"] or domains
     if metadata["title"]:
         title = strip_site_suffix(metadata["title"], metadata["site_name"])
         title = strip_site_segments(title, host_names(url or metadata["page_url"]))

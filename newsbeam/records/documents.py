@@ -72,6 +72,7 @@ class Document:
     image_url: str | None = None
     site_name: str | None = None
     page_url: str | None = None   # canonical URL the page declares (link rel=canonical, og:url)
+    kicker: str | None = None     # the headline's topline ("Klimaschutz"), where marked
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 STRINGS = pa.list_(pa.string())
@@ -102,7 +102,11 @@ REJECT_COLUMNS = (
 INGEST_DATE = Column("ingest_date", pa.date32(), False,
                      "UTC day the row was ingested (a batch run's start, or a streaming "
                      "window's); also the name of the day folder the file is in.")
-ARTICLE_COLUMNS += (INGEST_DATE,)
+# Version 3: a nullable column after the ingest day (new columns go at the end).
+ARTICLE_COLUMNS += (INGEST_DATE, Column(
+    "kicker", pa.string(), True,
+    "Topline above the headline where the page marks one (the first element of its <h1>, "
+    "or the 'Kicker: ' prefix of its declared title); null otherwise. Since version 3."))
 DUPLICATE_COLUMNS += (INGEST_DATE,)
 REJECT_COLUMNS += (INGEST_DATE,)
 SINK_COLUMNS = frozenset({INGEST_DATE.name})

@@ -185,6 +185,26 @@ def test_a_kicker_inside_the_h1_is_not_part_of_the_headline():
     assert extract_html(page(head, body)).title == "Climate: Drilling until it gets hot"
 
 
+def test_the_kicker_is_kept_as_data_beside_the_title():
+    h1 = ('<h1><span>Klimaschutz</span><span>: </span>'
+          '<span>Bohren, bis es heiß wird</span></h1>')
+    found = extract_html(page("", h1 + ARTICLE_BODY))
+    assert (found.kicker, found.title) == ("Klimaschutz", "Bohren, bis es heiß wird")
+    # A declared "Kicker: Headline" whose headline is the <h1>.
+    head = '<meta property="og:title" content="Corona-Lockerungen: Autohäuser warten ab">'
+    found = extract_html(page(head, "<h1>Autohäuser warten ab</h1>" + ARTICLE_BODY))
+    assert found.kicker == "Corona-Lockerungen"
+    # No kicker: a plain <h1>, a date in the first element, the site's logo in the <h1>.
+    for h1 in ("<h1>Bohren, bis es heiß wird</h1>",
+               "<h1><span>27.01.2022</span> Bohren, bis es heiß wird</h1>",
+               "<h1><a>News Example</a> Bohren, bis es heiß wird</h1>"):
+        html = page('<meta property="og:site_name" content="News Example">', h1 + ARTICLE_BODY)
+        assert extract_html(html, url="https://news.example/a").kicker is None
+    document = extract_document(raw(page("", h1.replace("News Example", "Klima")
+                                         + ARTICLE_BODY).encode()))
+    assert document.kicker == "Klima"  # the Document carries it to the row
+
+
 def test_title_segments_naming_the_host_are_removed():
     url = "https://www.petri-heil.ch/news/hechte"
     head = ('<meta property="og:title" '

@@ -29,5 +29,5 @@ def article(text: str, name: str, day: int | None = 1, run_id: str = "run-1") ->
         "word_count": len(text.split()),
         "content_hash": hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:32],
         "duplicate_count": 0, "duplicate_urls": [], "run_id": run_id,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION, "kicker": None,
     })

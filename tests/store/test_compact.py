@@ -157,4 +157,4 @@ def test_files_of_a_newer_schema_are_not_compacted_by_an_older_version(tmp_path)
     with pytest.raises(CompactionError, match="newer version"):
         compact(output, grace_seconds=0)
     assert len(log.live_files(output)["rejects"]) == 3  # nothing committed
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3

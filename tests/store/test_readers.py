@@ -125,6 +125,33 @@ def test_files_of_the_next_schema_version_are_read_beside_these(output, tmp_path
     assert capsys.readouterr().out.splitlines()[1] == "10,5"
 
 
+def test_articles_of_schema_version_2_are_read_beside_version_3(output, tmp_path, capsys):
+    """Version 3 added ``kicker`` at the end: files without it read as null beside these."""
+    import shutil
+
+    copy = tmp_path / "mixed"
+    shutil.copytree(output, copy)
+    (newer,) = (copy / "articles").glob("*/*.parquet")
+    table = pq.read_table(newer)
+    older = table.drop_columns(["kicker"]).set_column(
+        table.schema.get_field_index("schema_version"), "schema_version",
+        __import__("pyarrow").array([2] * table.num_rows, "int16"))
+    staged = copy / "_staging" / "v2" / "articles" / "v2.parquet"
+    staged.parent.mkdir(parents=True)
+    pq.write_table(older, staged)
+    from newsbeam.store.commit import StagedFile, commit
+    commit(str(copy), "v2", "v2", [StagedFile(
+        "articles", str(staged), str(newer.parent / "v2.parquet"), table.num_rows)])
+    kickers = table.column("kicker").null_count
+    assert main(["query", "--output", str(copy), "--format", "csv",
+                 "select schema_version, count(*), count(kicker) from articles "
+                 "group by 1 order by 1"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines == [f"2,{table.num_rows},0", f"3,{table.num_rows},{table.num_rows - kickers}"]
+    read = pq.ParquetDataset(str(copy / "articles"), schema=table.schema).read()
+    assert read.num_rows == 2 * table.num_rows and "kicker" in read.column_names
+
+
 @pytest.mark.slow  # a JVM: 20-60 s
 @pytest.mark.timeout(600)
 def test_the_readme_spark_line_reads_every_article_with_its_types(output):

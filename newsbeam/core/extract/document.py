@@ -62,4 +62,4 @@ def extract_document(raw: RawDocument) -> Document:
         raise Rejected("no_text", "no article text left after cleanup")
     metadata = {field: getattr(page, field) for field in METADATA_FIELDS}
     return Document(source=raw.source, uri=raw.uri, fetched_at=raw.fetched_at, url=raw.url,
-                    text=body, dateline=dateline, **metadata)
+                    text=body, dateline=dateline, kicker=page.kicker, **metadata)

@@ -15,13 +15,13 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
 from newsbeam.core.extract.fallback import skipping_needless_readability
 from newsbeam.core.extract.fields import (
-    Candidates, first_usable, host_names, publisher_domains, split_authors, strip_site_suffix,
-    without_domains)
+    Candidates, clean_inline, first_usable, host_names, publisher_domains, split_authors,
+    strings_of, strip_site_suffix, without_domains)
 from newsbeam.core.extract.metadata import (
     FALLBACK_FIELDS, byline_candidates, jsonld_candidates, meta_candidates, rel_author_candidates,
     trafilatura_candidates, trafilatura_metadata)
 from newsbeam.core.extract.title import (
-    headings, headline_in_title, strip_site_segments)
+    headings, headline_in_title, kicker, strip_site_segments)
 from newsbeam.records.documents import Rejected
 
 
@@ -39,6 +39,7 @@ class PageContent:
     image_url: str | None = None
     site_name: str | None = None
     page_url: str | None = None
+    kicker: str | None = None  # the headline's topline, where the page marks one
 
 
 def _trafilatura_document(tree: HtmlElement, url: str | None) -> Any:
@@ -187,4 +188,9 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
         title = strip_site_suffix(metadata["title"], metadata["site_name"])
         title = strip_site_segments(title, host_names(url or metadata["page_url"]))
         metadata["title"] = headline_in_title(title, headings(tree))
-    return PageContent(text=doc.text, **metadata)
+    declared_titles = [clean_inline(t) or "" for source in page_metadata
+                       for t in strings_of(source.get("title", []))]
+    site_names = host_names(url or metadata["page_url"]) + [
+        name.casefold().replace(" ", "") for name in [metadata["site_name"]] if name]
+    return PageContent(text=doc.text, kicker=kicker(tree, declared_titles, site_names),
+                       **metadata)

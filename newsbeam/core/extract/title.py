@@ -17,9 +17,10 @@ _SEPARATOR_CHARS = " \t\n\xa0" + _SEPARATORS
 _MIN_HEADLINE_WORDS = 2  # one-word <h1>s are mostly logos and section names
 
 
-def _without_kicker(h1: HtmlElement) -> str | None:
-    """``<h1><span>Kicker</span><span>: </span><span>Headline</span></h1>`` -> "Headline":
-    news sites put a kicker (Dachzeile, topic label) in the first child element."""
+def _split_kicker(h1: HtmlElement) -> tuple[str, str] | None:
+    """``<h1><span>Kicker</span><span>: </span><span>Headline</span></h1>`` ->
+    ("Kicker", "Headline"): news sites put a kicker (Dachzeile, topic label) in the first
+    child element."""
     children = [child for child in h1 if isinstance(child.tag, str)]
     if not children or (h1.text or "").strip():
         return None  # text before the first element: that element is not a kicker
@@ -27,7 +28,39 @@ def _without_kicker(h1: HtmlElement) -> str | None:
     kicker = clean_inline(children[0].text_content())
     if not kicker or not whole.startswith(kicker):
         return None
-    return clean_inline(whole[len(kicker):].lstrip(_SEPARATOR_CHARS))
+    headline = clean_inline(whole[len(kicker):].lstrip(_SEPARATOR_CHARS))
+    return (kicker, headline) if headline else None
+
+
+def _without_kicker(h1: HtmlElement) -> str | None:
+    split = _split_kicker(h1)
+    return split[1] if split else None
+
+
+_MAX_KICKER_WORDS = 6
+_KICKER_PREFIX = re.compile(r"^(.+?)\s*:\s+(.+)$")
+
+
+def kicker(tree: HtmlElement, declared_titles: list[str], site_names: list[str]) -> str | None:
+    """The page's kicker (topline): the first child of an ``<h1>`` marked as above, else
+    the prefix of a declared title ("Kicker: Headline", ``og:title`` or JSON-LD
+    ``headline``) whose rest is an ``<h1>``. Kept as data: the title stays as chosen."""
+    h1s = list(tree.iter("h1"))
+    found = [split[0] for split in map(_split_kicker, h1s) if split]
+    heads = {_fold(clean_inline(h1.text_content()) or "") for h1 in h1s}
+    found += [match[1] for match in map(_KICKER_PREFIX.match, declared_titles)
+              if match and _fold(match[2]) in heads]
+    return next(filter(None, (_plausible_kicker(text, site_names) for text in found)), None)
+
+
+def _plausible_kicker(text: str, site_names: list[str]) -> str | None:
+    """A short label with letters ("27.01.2022" is a date) that is not the site's name
+    (an ``<h1>`` holding the logo)."""
+    text = text.rstrip(_SEPARATOR_CHARS)
+    if not any(ch.isalpha() for ch in text) or len(text.split()) > _MAX_KICKER_WORDS \
+            or names_site(text, site_names):
+        return None
+    return text
 
 
 def headings(tree: HtmlElement) -> list[str]:

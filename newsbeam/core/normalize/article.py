@@ -59,5 +59,6 @@ def to_article_row(doc: Document, run_id: str, min_words: int = 1) -> dict:
         "duplicate_urls": [],
         "run_id": run_id,
         "schema_version": SCHEMA_VERSION,
+        "kicker": doc.kicker,
     })
 

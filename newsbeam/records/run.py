@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 @dataclasses.dataclass(frozen=True)
 class RunContext:
-    run_id: str          # orders by start time: YYYYMMDDTHHMMSSZ-<8 hex>
+    run_id: str          # YYYYMMDDTHHMMSSZ-<8 hex>: orders by start second, not within one
     started_at: datetime  # UTC
 
     @property

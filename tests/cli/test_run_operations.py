@@ -208,7 +208,7 @@ def test_a_run_whose_every_source_failed_says_so_everywhere_and_the_next_run_suc
     with LoopbackSites([HOST], feed_site, port=port):  # the site is back
         assert main(["run", "--config", str(config), "-q", *RUNNER_ARGS]) == 0
     assert re.match(r"newsbeam run \S+: succeeded in ", capsys.readouterr().out)
-    assert [r["status"] for r in query_rows(output, "select status from runs order by run_id")] \
+    assert [r["status"] for r in query_rows(output, "select status from runs order by finished_at")] \
         == ["sources_failed", "succeeded"]
     pages = [f"http://127.0.0.1:{port}/a-{i}" for i in range(3)]
     assert_every_input_once(output, [feed, *pages])

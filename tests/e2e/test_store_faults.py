@@ -193,7 +193,7 @@ def test_a_full_disk_after_the_commit_point_reports_committed(store, capsys, mon
     monkeypatch.delenv("NEWSBEAM_FAULT_AT")
     store.add_input()
     assert store.run() == 0  # its recovery writes the lost manifest
-    runs = store.query(capsys, "select * from runs order by run_id")
+    runs = store.query(capsys, "select * from runs order by finished_at")
     assert [r["inputs"] for r in runs] == [7, 1]
     store.assert_every_input_once(capsys)
 
@@ -231,8 +231,9 @@ def test_a_real_full_disk_after_the_commit_point_reports_committed(store, small_
     monkeypatch.delenv("NEWSBEAM_FAULT_AT")
     filler.unlink()  # the operator frees the disk
     assert store.run() == 0  # its recovery writes the lost manifest; nothing is read again
-    assert [r["inputs"] for r in store.query(capsys, "select * from runs order by run_id")] \
-        == [7, 0]
+    # by finish time, not run_id: both runs may start in the same second (ids name seconds)
+    runs = store.query(capsys, "select * from runs order by finished_at")
+    assert [r["inputs"] for r in runs] == [7, 0]
     store.assert_every_input_once(capsys)
     assert store.command("verify") == 0
 

@@ -36,3 +36,9 @@ def test_every_module_the_docs_name_exists():
                for name in MODULE.findall(page.read_text(encoding="utf-8"))
                if not any((base / name).exists() for base in (ROOT, ROOT / "newsbeam"))]
     assert not missing, "modules named in the docs that do not exist:\n" + "\n".join(missing)
+
+
+def test_the_readme_stays_a_short_way_in():
+    # the reference lives in docs/; README keeps the two commands, the map and the links
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines: move reference to docs/"

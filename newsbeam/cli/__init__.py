@@ -121,7 +121,7 @@ def _run_pipeline(args, config, beam_args: list[str], scratch):
     from newsbeam.config import ConfigError
     from newsbeam.core.progress import recording_progress
     from newsbeam.modes.run import run_once
-    from newsbeam.pipelines.interrupt import Interrupted, stop_signals_interrupt
+    from newsbeam.modes.interrupt import Interrupted, stop_signals_interrupt
     from newsbeam.store.commit import CommittedButFailed
     from newsbeam.store.integrity import Damaged
     from newsbeam.store.lock import Locked

@@ -17,7 +17,7 @@ REJECTED = 4         # extract: the page could not become an article (reason pri
 COMMITTED_THEN_FAILED = 5  # the run committed its data, then a later step failed (e.g.
 #                            its manifest: disk full); the next run's recovery finishes it
 LOCKED = 75          # EX_TEMPFAIL: another run holds the output; nothing ran (store.lock)
-# Stopped by a signal: 128 + its number, as shells report it (pipelines.interrupt).
+# Stopped by a signal: 128 + its number, as shells report it (modes.interrupt).
 _SIGNALLED = f"{128 + 2}, {128 + 15}"  # SIGINT, SIGTERM
 
 

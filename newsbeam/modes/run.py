@@ -10,7 +10,7 @@ from newsbeam.core.progress import ProgressWriter, progress_folder
 from newsbeam.core.time_limit import warm
 from newsbeam.modes import chunks
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
-from newsbeam.pipelines.interrupt import Interrupted, run_interruptibly, stop_children
+from newsbeam.modes.interrupt import Interrupted, run_interruptibly, stop_children
 from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.records.run import RunContext
 from newsbeam.store import manifest as manifests

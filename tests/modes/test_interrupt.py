@@ -4,7 +4,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from newsbeam.pipelines.interrupt import run_interruptibly
+from newsbeam.modes.interrupt import run_interruptibly
 
 
 def test_work_runs_in_a_worker_thread_and_the_handlers_come_back():

@@ -132,7 +132,9 @@ def window_line(window: dict) -> str:
             f"{window['pane_index']} ({window['pane_timing']}): {counts.get('inputs', 0)} "
             f"inputs, {counts.get('articles', 0)} articles, {counts.get('duplicates', 0)} "
             f"duplicates, {counts.get('rejects', 0)} rejects; committed "
-            f"{(committed - end).total_seconds():.1f} s after the window's end")
+            f"{(committed - end).total_seconds():.1f} s after the window's end"
+            + "".join(f"; {name} delivered nothing (see the rejects)"
+                      for name in window.get("failed_sources", [])))
 
 
 def _load(args):

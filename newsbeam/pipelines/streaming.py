@@ -101,21 +101,23 @@ def write_window_manifest(output: str, run: RunContext, commit_id: str, window, 
     articles + duplicates + rejects). A late input's count and rows may fire in separate
     late panes (docs/streaming.md): the window's counts add up once its last pane is in.
     """
-    rows = collections.Counter()
-    for file in staged:
-        rows[file.table] += file.rows
-    counts = {"inputs": tallies.get("inputs", 0), **{name: rows[name] for name in DATASETS}}
+    files = {name: sorted(f.final_path for f in staged if f.table == name and f.rows)
+             for name in DATASETS}
+    found = manifests.files_counts(files)  # a pane whose every fetch failed is not a success
+    counts = {"inputs": tallies.get("inputs", 0), **found["rows"]}
     window_counts = collections.Counter(counts)
     for index in range(pane.index):  # the window's earlier panes, committed before this one
         earlier = manifests.read_manifest(output, commit_id.rsplit("-p", 1)[0] + f"-p{index}")
         window_counts.update(earlier["counts"] if earlier else {})
     manifests.write_manifest(output, STREAM_WINDOW.build(
-        run_id=commit_id, stream_run_id=run.run_id, status="succeeded",
+        run_id=commit_id, stream_run_id=run.run_id,
+        status=manifests.committed_status(found["sources"]),
         window_start=window.start.to_rfc3339(), window_end=window.end.to_rfc3339(),
         pane_index=pane.index,
         pane_timing={0: "early", 1: "on_time", 2: "late"}.get(pane.timing, str(pane.timing)),
         committed_at=utc_now().isoformat(), output=output,
         counts=counts, balanced=balanced(counts),
         window_counts=dict(window_counts), window_balanced=balanced(window_counts),
-        files={name: sorted(layout.relative(output, f.final_path) for f in staged
-                            if f.table == name and f.rows) for name in DATASETS}))
+        sources=found["sources"], failed_sources=manifests.failed_sources(found["sources"]),
+        files={name: [layout.relative(output, path) for path in paths]
+               for name, paths in files.items()}))

@@ -171,7 +171,8 @@ STREAM_WINDOW = Kind("stream_window", "One committed pane of one window of a str
     RUN_ID, VERSION,
     Field("stream_run_id", (str,), "The stream's run id."),
     Field("kind", (str,), "stream_window"),
-    Field("status", (str,), "succeeded: the pane committed."),
+    Field("status", (str,), "succeeded (the pane committed) or sources_failed (it "
+                            "committed, but some source's every input in it was unreached)."),
     Field("window_start", (str,), "The window's start (RFC 3339)."),
     Field("window_end", (str,), "The window's end (RFC 3339)."),
     Field("pane_index", (int,), "0 for the window's first pane, then 1, 2... (late panes)."),
@@ -182,7 +183,7 @@ STREAM_WINDOW = Kind("stream_window", "One committed pane of one window of a str
     dataclasses.replace(BALANCED, doc="This pane's counts add up."),
     Field("window_counts", (dict,), "The counts of the window's panes so far."),
     Field("window_balanced", (bool,), "The window's counts add up (once its last pane is in)."),
-    FILES,
+    *SOURCES, FILES,
 ))
 
 KILLED_STREAM = Kind("killed_stream", "Written by recovery for a stream that ended without "

@@ -41,13 +41,20 @@ UNREACHED_STAGES = ("discover", "fetch")
 
 
 def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
-    """Rows per dataset, rejects by stage:reason, duplicates by method and rows per source,
-    for one run."""
+    """``files_counts`` of one run's committed files, and those files."""
+    log = read_log(output)
+    files = {name: run_files(output, name, run_id, log) for name in DATASETS}
+    return {**files_counts(files),
+            "files": {name: [layout.relative(output, p) for p in paths]
+                      for name, paths in files.items()}}
+
+
+def files_counts(files: dict[str, list[str]]) -> dict[str, Any]:
+    """Rows per dataset, rejects by stage:reason, duplicates by method and rows per source
+    of the given files (paths by dataset)."""
     rows = dict.fromkeys(DATASETS, 0)
     breakdown = {name: collections.Counter() for name in _BREAKDOWN_COLUMNS}
     by_source: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    log = read_log(output)
-    files = {name: run_files(output, name, run_id, log) for name in DATASETS}
     for name, paths in files.items():
         for path in paths:
             columns = _BREAKDOWN_COLUMNS.get(name, [])
@@ -63,9 +70,7 @@ def dataset_counts(output: str, run_id: str) -> dict[str, Any]:
     return {"rows": rows,
             "rejects_by_reason": dict(sorted(breakdown["rejects"].items())),
             "duplicates_by_method": dict(sorted(breakdown["duplicates"].items())),
-            "sources": {name: dict(counts) for name, counts in sorted(by_source.items())},
-            "files": {name: [layout.relative(output, p) for p in paths]
-                      for name, paths in files.items()}}
+            "sources": {name: dict(counts) for name, counts in sorted(by_source.items())}}
 
 
 # A run's status: ``failed`` committed nothing; a run that committed ``succeeded``, unless

@@ -1,6 +1,6 @@
 """``newsbeam stream`` and ``newsbeam follow`` refuse what they cannot run, before running."""
 from newsbeam.cli import main
-from newsbeam.cli.stream_commands import poll_line
+from newsbeam.cli.stream_commands import poll_line, window_line
 from tests.helpers.runs import write_config
 
 
@@ -35,3 +35,15 @@ def test_pubsub_setup_needs_a_subscription_in_the_config(tmp_path, capsys):
     (line,) = capsys.readouterr().err.splitlines()
     assert line == ("newsbeam: pubsub-setup: stream.subscription must be "
                     "projects/P/subscriptions/S in the config")
+
+
+def test_a_window_whose_source_delivered_nothing_says_so_in_its_line():
+    window = {"window_start": "2026-01-01T00:00:00Z", "window_end": "2026-01-01T00:01:00Z",
+              "committed_at": "2026-01-01T00:01:02.5+00:00", "pane_index": 0,
+              "pane_timing": "on_time", "counts": {"inputs": 2, "rejects": 2},
+              "status": "sources_failed", "failed_sources": ["news"]}
+    assert window_line(window) == (
+        "newsbeam stream: window 00:00:00-00:01:00 pane 0 (on_time): 2 inputs, 0 articles, "
+        "0 duplicates, 2 rejects; committed 2.5 s after the window's end; news delivered "
+        "nothing (see the rejects)")
+    assert "delivered" not in window_line({**window, "failed_sources": []})

@@ -49,7 +49,9 @@ def scenario(tmp_path_factory):
             .watermark(3 * WINDOW + 1)
             .at(7 * WINDOW + 5, url("/a1"))   # a1 again after its 5 min TTL: kept again
             .at(7 * WINDOW + 6, url("/n2"))   # a near copy of a2 after its TTL: kept
-            .watermark(8 * WINDOW + 1))
+            .watermark(8 * WINDOW + 1)
+            .at(10 * WINDOW + 5, url("/gone"))  # window 10 fetches nothing: sources_failed
+            .watermark(11 * WINDOW + 1))
 
         def per_window(committed):  # the rows written, read back from each window's files
             written = committed | FlatMap(lambda f: [
@@ -60,7 +62,8 @@ def scenario(tmp_path_factory):
                 window(1): [("articles", "/a2"), ("articles", "/a4"),
                             ("duplicates", "/a0"), ("duplicates", "/b0"),
                             ("duplicates", "/n1")],
-                window(7): [("articles", "/a1"), ("articles", "/n2")]}), reify_windows=True)
+                window(7): [("articles", "/a1"), ("articles", "/n2")],
+                window(10): [("rejects", "/gone")]}), reify_windows=True)
 
         result = run_stream(stream_config(tmp_path, dedup_ttl="5m"), events, 20 * WINDOW,
                             check=per_window)
@@ -78,20 +81,25 @@ def test_each_window_pane_is_one_commit_with_balanced_counts_on_bundle_based_dir
         totals[m["window_start"]].update(m["counts"])
     # Each window: its on-time pane, then late panes (a late item's rows and state rows may
     # fire in panes of their own), each its own commit.
-    assert list(panes) == [at_seconds(0), at_seconds(WINDOW), at_seconds(7 * WINDOW)]
+    assert list(panes) == [at_seconds(0), at_seconds(WINDOW), at_seconds(7 * WINDOW),
+                           at_seconds(10 * WINDOW)]
     for window_panes in panes.values():
         assert window_panes[0] == (0, "on_time")
         assert window_panes[1:] == [(i, "late") for i in range(1, len(window_panes))]
     assert len(panes[at_seconds(WINDOW)]) > 1 and len(panes[at_seconds(7 * WINDOW)]) == 1
     assert [(totals[w]["articles"], totals[w]["duplicates"], totals[w]["rejects"])
-            for w in panes] == [(2, 0, 1), (2, 3, 0), (2, 0, 0)]
+            for w in panes] == [(2, 0, 1), (2, 3, 0), (2, 0, 0), (0, 0, 1)]
     # Inputs are counted per window: on-time panes add up, and each window once its last
     # (late) pane is in; a late input's count may commit in another late pane than its rows.
     assert all(m["balanced"] for m in manifests if m["pane_timing"] == "on_time")
     last = {m["window_start"]: m for m in manifests}
-    assert [last[w]["window_counts"]["inputs"] for w in panes] == [3, 5, 2]
+    assert [last[w]["window_counts"]["inputs"] for w in panes] == [3, 5, 2, 1]
     assert all(m["window_balanced"] for m in last.values())
-    assert [totals[w]["inputs"] for w in panes] == [3, 5, 2]
+    assert [totals[w]["inputs"] for w in panes] == [3, 5, 2, 1]
+    # a pane whose every input failed to fetch says so; the too-late reject of window 0
+    # is no fetch failure
+    assert [(last[w]["status"], last[w]["failed_sources"]) for w in panes] == [
+        ("succeeded", [])] * 3 + [("sources_failed", ["test"])]
     commits = sorted(p.stem for p in (out / "_log").glob("*-w*.json"))
     assert sorted(m["run_id"] for m in manifests) == commits
     # Late panes write files of their own: window and pane are in every file name.
@@ -124,7 +132,7 @@ def test_copy_after_ttl_is_kept_and_state_is_cleared_on_bundle_based_direct_runn
 
 def test_late_within_lateness_is_a_late_pane_and_too_late_is_a_reject_on_bundle_based_direct_runner(scenario):
     out, _, url = scenario
-    (reject,) = read_dataset(out, "rejects")
+    (reject,) = [r for r in read_dataset(out, "rejects") if r["stage"] != "fetch"]
     assert (reject["input"], reject["stage"], reject["reason"]) == (url("/a3"), "window", "too_late")
     assert url("/a4") in {a["url"] for a in read_dataset(out, "articles")}
     assert len(read_dataset(out, "articles")) == 6

@@ -12,7 +12,7 @@ WINDOW = dict(run_id="r-w1-p0", stream_run_id="r", status="succeeded",
               window_start="2026-01-01T00:00:00Z", window_end="2026-01-01T00:05:00Z",
               pane_index=0, pane_timing="on_time", committed_at="2026-01-01T00:05:01Z",
               output="/out", counts={"inputs": 0}, balanced=True, window_counts={"inputs": 0},
-              window_balanced=True, files={})
+              window_balanced=True, sources={}, failed_sources=[], files={})
 
 
 def test_a_built_manifest_carries_its_version_and_kind_in_field_order():

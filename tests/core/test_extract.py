@@ -268,6 +268,49 @@ def test_a_visible_byline_names_the_author_when_nothing_else_does():
         assert byline_candidates(parse_html(page("", byline))) == {"authors": []}
 
 
+def test_a_byline_label_is_skipped_for_the_name_after_it():
+    body = ('<span class="meta-author">Posted</span>'
+            '<span class="author vcard"><a>Walter von Aachen</a></span>' + ARTICLE_BODY)
+    assert extract_html(page("", body)).authors == ["Walter von Aachen"]
+    for byline, name in (('<p class="autor">Autor/in: Korinna Hennig</p>', "Korinna Hennig"),
+                         ('<div class="auteurs">Par Didier Roy</div>', "Didier Roy"),
+                         ('<span class="author">S.</span>', None),
+                         ('<div class="author">Alle Beiträge</div>', None)):
+        found = extract_html(page("", ARTICLE_BODY + byline)).authors
+        assert found == ([name] if name else []), byline
+
+
+def test_a_labelled_visible_byline_names_the_authors_when_nothing_else_does():
+    for line, names in (("<p>Von Anna Muster und Max Beispiel, dpa</p>",
+                         ["Anna Muster", "Max Beispiel"]),
+                        ("<p><i>von <b>Daniela Obers</b></i></p>", ["Daniela Obers"]),
+                        ("<p>Auteur : Kossivi Tiassou</p>", ["Kossivi Tiassou"]),
+                        ("<p>By Mat\xadthi\xadas Lauerer</p>", ["Matthias Lauerer"])):
+        assert extract_html(page("", line + ARTICLE_BODY)).authors == names, line
+    # Not bylines: a place, a one-word name, a sentence, a label glued to a word, a role.
+    for line in ("<p>Von Mainz nach Berlin</p>", "<p>Von Berlin</p>",
+                 "<p>By the way, the ministers met again</p>", "<p>AFPBB News</p>",
+                 "<p>Von Anna Muster und Illustrator: Max Beispiel</p>"):
+        assert extract_html(page("", line + ARTICLE_BODY)).authors == [], line
+
+
+def test_a_publisher_named_as_author_gives_way_to_the_person_of_the_byline():
+    url = "https://www.example-news.com/a"
+    head = ('<meta property="og:site_name" content="Example News">'
+            '<meta name="author" content="Example News">')
+    byline = '<div class="article-author">Jane Doe</div>'
+    assert extract_html(page(head, byline + ARTICLE_BODY), url=url).authors == ["Jane Doe"]
+    # The persons before the publisher, not the publisher nor what follows it.
+    byline = "<p>By Jane Doe and John Roe, Example News, New York</p>"
+    assert extract_html(page(head, byline + ARTICLE_BODY), url=url).authors == \
+        ["Jane Doe", "John Roe"]
+    # No person on the page: the publisher stays, as declared.
+    assert extract_html(page(head), url=url).authors == ["Example News"]
+    # A person declared is not replaced by another byline.
+    head = '<meta name="author" content="Max Beispiel">'
+    assert extract_html(page(head, byline + ARTICLE_BODY), url=url).authors == ["Max Beispiel"]
+
+
 def test_jsonld_graph_with_id_references():
     graph = {"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite", "@id": "https://ex.com/#website", "name": "Ex Site"},

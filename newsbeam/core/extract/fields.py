@@ -79,6 +79,9 @@ _DOMAIN = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}", re.IGNORECASE
 _NOT_AUTHORS = frozenset({
     "admin", "administrator", "wordpressadmin", "author", "autor", "name", "no author",
     "anonymous", "follow", "posted", "text", "datum", "date", "human",
+    # link texts of author boxes
+    "alle beiträge", "all posts", "view all posts", "more posts", "mehr", "more", "read more",
+    "weiterlesen", "profil", "profile",
 })
 _COMMENTER = re.compile(r"\s(?:says|said)$", re.IGNORECASE)
 

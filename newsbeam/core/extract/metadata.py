@@ -16,7 +16,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import DEFAULT_CONFIG, set_date_params
 
-from newsbeam.core.extract.fields import Candidates, strings_of
+from newsbeam.core.extract.fields import Candidates, split_authors, strings_of
 
 # --- JSON-LD --------------------------------------------------------------------------------
 
@@ -156,23 +156,33 @@ def rel_author_candidates(tree: HtmlElement) -> Candidates:
     return {"authors": [[name for name in names if name]]}
 
 
-_BYLINE_MARK = re.compile(r"author|byline|autor|verfasser", re.IGNORECASE)
+_BYLINE_MARK = re.compile(r"author|byline|autor|auteur|verfasser", re.IGNORECASE)
 _NOT_BYLINE = re.compile(r"bio|comment|avatar|description|about|box", re.IGNORECASE)
-_BYLINE_TEXT = re.compile(r"^(?:von|by|text|redaktion|autor(?:in)?|author)\s*:?\s+", re.IGNORECASE)
+_BYLINE_TEXT = re.compile(
+    r"^(?:von|by|par|por|text|redaktion|autor(?:in|/in|en)?|auteur|author)\s*:?\s+",
+    re.IGNORECASE)
 _MAX_BYLINE_WORDS = 4
 _NAME_PARTICLES = frozenset({"von", "van", "de", "der", "den", "la", "le", "da", "di", "du", "del", "zu"})
+
+
+_TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
+
+
+def _looks_like_name(text: str) -> bool:
+    """1-4 words, each capitalized but particles ("Ludwig van Beethoven"), no digits, no
+    colon ("Datum:", "Publiziert am" are labels), more than initials."""
+    words = text.split()
+    if ":" in text or not _TWO_LETTERS.search(text):  # "Ilustrator: X", initials "S."
+        return False
+    return 1 <= len(words) <= _MAX_BYLINE_WORDS \
+        and all(word[:1].isupper() or word in _NAME_PARTICLES for word in words) \
+        and not any(ch.isdigit() for ch in text)
 
 
 def _byline_name(element: HtmlElement) -> str | None:
     text = " ".join((element.text_content() or "").split())
     text = _BYLINE_TEXT.sub("", text)
-    words = text.split()
-    if not 1 <= len(words) <= _MAX_BYLINE_WORDS or _BYLINE_TEXT.match(text + " "):
-        return None
-    # A name: every word capitalized but particles ("Ludwig van Beethoven"), no digits,
-    # no label colon ("Datum:", "Publiziert am" are labels).
-    if any(not (word[:1].isupper() or word in _NAME_PARTICLES) for word in words) \
-            or text.endswith(":") or any(ch.isdigit() for ch in text):
+    if _BYLINE_TEXT.match(text + " ") or not _looks_like_name(text):
         return None
     return text
 
@@ -184,14 +194,52 @@ _WITH_MARKS = etree.XPath("//*[@class or @id or @itemprop]")
 
 def byline_candidates(tree: HtmlElement) -> Candidates:
     """Short texts of elements marked as bylines (``itemprop="author"``, a class or id
-    with "author"/"byline"): for pages whose author is only in the visible byline."""
+    with "author"/"byline"): for pages whose author is only in the visible byline. The
+    first that holds a name: a label before it ("Posted") is skipped."""
     for element in _WITH_MARKS(tree):
         marks = " ".join(filter(None, (element.get("itemprop"), element.get("class"),
                                        element.get("id"))))
         if _BYLINE_MARK.search(marks) and not _NOT_BYLINE.search(marks):
             name = _byline_name(element)
-            if name:
+            if name and split_authors(name):  # "Posted", "Alle Beiträge": look further
                 return {"authors": [name]}
+    return {"authors": []}
+
+
+# A visible byline: a label ("Von", "By", "Par", "Autor:") and one or more names, alone in
+# a short element ("Von Anna Muster und Max Beispiel").
+_BYLINE_LABEL = re.compile(
+    r"^(?:von|by|par|por|door|av|af|written by|posted by|text von|autor(?:in|en)?\s*:|"
+    r"auteur\s*:|author\s*:)(?:\s+|(?<=:))", re.IGNORECASE)
+_NAME_LIST = re.compile(r"\s*(?:,|;|&|\bund\b|\band\b|\bet\b|\by\b)\s*")
+_MAX_LABELLED_WORDS = 12
+_TEXTS = etree.XPath("//text()[normalize-space()]")
+
+
+def _labelled_names(text: str) -> list[str]:
+    """ "Von Anna Muster und Max Beispiel, dpa" -> ["Anna Muster", "Max Beispiel"]: every
+    part a name of two words or more, but agency tags written in lower case ("dpa")."""
+    rest = _BYLINE_LABEL.sub("", text, count=1)
+    if rest == text or len(text.split()) > _MAX_LABELLED_WORDS:
+        return []
+    parts = [part for part in _NAME_LIST.split(rest) if part and not part.islower()]
+    if parts and all(len(part.split()) >= 2 and _looks_like_name(part) for part in parts):
+        return parts
+    return []
+
+
+def labelled_byline_candidates(tree: HtmlElement) -> Candidates:
+    """Names after a byline label in the visible text, for pages that mark no byline."""
+    for node in _TEXTS(tree):
+        if not _BYLINE_LABEL.match(node.lstrip()):
+            continue
+        holder = node.getparent()  # a tail's holder is the element before it
+        element = holder if node.is_text or holder is None else holder.getparent()
+        if element is None or element.tag in ("script", "style", "title"):
+            continue
+        names = _labelled_names(" ".join(element.text_content().replace("\xad", "").split()))
+        if names:
+            return {"authors": [names]}
     return {"authors": []}
 
 

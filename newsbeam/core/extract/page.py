@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 from lxml.html import (
@@ -18,8 +18,8 @@ from newsbeam.core.extract.fields import (
     Candidates, clean_inline, first_usable, host_names, publisher_domains, split_authors,
     strings_of, strip_site_suffix, without_domains)
 from newsbeam.core.extract.metadata import (
-    FALLBACK_FIELDS, byline_candidates, jsonld_candidates, meta_candidates, rel_author_candidates,
-    trafilatura_candidates, trafilatura_metadata)
+    FALLBACK_FIELDS, byline_candidates, jsonld_candidates, labelled_byline_candidates,
+    meta_candidates, rel_author_candidates, trafilatura_candidates, trafilatura_metadata)
 from newsbeam.core.extract.title import (
     headings, headline_in_title, kicker, strip_site_segments)
 from newsbeam.records.documents import Rejected
@@ -158,6 +158,38 @@ def _declared_domains(sources: list[Candidates]) -> list[str]:
 _HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _names_publisher(name: str, publishers: list[str]) -> bool:
+    """ "Die FURCHE", "Rutgers University", "finanztreff.de" name the publisher whose host
+    or site name holds "furche", "rutgers", "finanztreff"."""
+    return any(publisher in _letters(name) for publisher in publishers)
+
+
+_PersonSources = list[Callable[[HtmlElement], Candidates]]
+
+
+def _a_person_before_the_publisher(authors: list[str], tree: HtmlElement, url: str | None,
+                                   site_name: str | None, sources: _PersonSources) -> list[str]:
+    """Authors that only name the publisher ("National Geographic") give way to the persons
+    a byline on the page names ("By Michael Hingston, National Geographic" -> the person);
+    with no such byline the publisher stays (a publisher's byline is data). On the
+    trafilatura corpus: 6 pages better, none worse."""
+    publishers = [name for name in host_names(url) + [_letters(site_name or "")]
+                  if len(name) >= 3]
+    if not publishers or not all(_names_publisher(a, publishers) for a in authors):
+        return authors
+    for source in sources:
+        people = first_usable([source(tree)], url, ("authors",))["authors"]
+        named = next((i for i, p in enumerate(people) if _names_publisher(p, publishers)),
+                     len(people))
+        if people[:named]:  # the persons before the publisher ("X, BBC News, New York")
+            return people[:named]
+    return authors
+
+
 def extract_html(html: bytes | str, url: str | None = None, charset: str | None = None,
                  hints: dict[str, Any] | None = None) -> PageContent:
     """The article in an HTML page: body text (trafilatura) and metadata (see module doc)."""
@@ -179,7 +211,11 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     heuristics = _not_by_the_site(trafilatura_candidates(fallback), site_name)
     metadata = first_usable([*page_metadata, stated, heuristics], url)
     metadata["authors"] = without_domains(metadata["authors"], domains)
-    for last_resort in (rel_author_candidates, byline_candidates):  # walks: only if needed
+    resorts = [rel_author_candidates, byline_candidates, labelled_byline_candidates]
+    if metadata["authors"]:
+        metadata["authors"] = _a_person_before_the_publisher(
+            metadata["authors"], tree, url or metadata["page_url"], site_name, resorts)
+    for last_resort in resorts:  # walks: only if needed
         if not metadata["authors"]:
             found = first_usable([last_resort(tree)], url, ("authors",))
             metadata["authors"] = found["authors"]

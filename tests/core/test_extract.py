@@ -18,6 +18,7 @@ from newsbeam.core.extract import page as page_module
 from newsbeam.core.extract.page import extract_html, parse_html, prune_never_text
 from newsbeam.core.extract.fields import host_names
 from newsbeam.core.extract.title import strip_site_segments
+from newsbeam.core.extract.visible_dates import labelled_date
 from newsbeam.core.text.clean import parse_plain_text, split_paragraphs
 from newsbeam.core.text.dates import parse_date, plausible_date
 from newsbeam.records.documents import RawDocument, Rejected
@@ -613,6 +614,43 @@ def test_a_feed_date_and_authors_beat_guesses_from_the_text_but_not_the_page_met
     assert doc.authors == ["Feed Author"] and doc.title == "Talks resume"
     doc = extract_document(raw('<meta property="article:published_time" content="2025-05-20T09:00:00Z">'))
     assert doc.published_at == datetime(2025, 5, 20, 9, tzinfo=timezone.utc)
+
+
+def test_a_date_printed_after_a_publication_label():
+    for line, day in (
+            ("<p>Veröffentlicht am 16.08.2019</p>", "2019-08-16"),
+            ("<div><span>Erschienen am:</span> <time>13.10.2021</time></div>", "2021-10-13"),
+            ("<p>Published: Monday, November 18th, 2019 at 11:08 a.m.</p>", "2019-11-18"),
+            ("<p>Publié le 3 mars 2020</p>", "2020-03-03"),
+            ("<p>Publicado el 7 de mayo de 2022</p>", "2022-05-07"),
+            ("<p>Issue Published: 7 April 2020</p>", "2020-04-07"),
+            ("<p>Written: 2023-11-07 15:03:30</p>", "2023-11-07"),
+            ("<p>Letzte Änderung: 31.10.2023<br>Erschienen am: 01.11.2023</p>", "2023-11-01")):
+        assert labelled_date(parse_html(page("", line + ARTICLE_BODY))) == day, line
+    # Not a publication date: a change, a label in prose, a label without a date, a script.
+    for line in ("<p>Aktualisiert am 16.08.2019</p>", "<p>Updated May 06, 2019</p>",
+                 "<p>Erschienen am Bahnhof: 16.08.2019</p>",
+                 f"<p>{PARAGRAPH} Die Studie wurde veröffentlicht am 16.08.2019.</p>",
+                 "<script>var published = '16.08.2019';</script>",
+                 "<p>Veröffentlicht am 31.02.2019</p>"):
+        assert labelled_date(parse_html(page("", line + ARTICLE_BODY))) is None, line
+
+
+def test_the_printed_date_comes_before_a_bare_declared_date_and_a_feeds_but_not_a_timestamp():
+    printed = "<p>Erschienen am: 13.10.2021</p>" + ARTICLE_BODY
+    bare = '<meta name="dc.date" content="2021-10-15">'
+    stamp = '<meta property="article:published_time" content="2021-10-15T08:00:00Z">'
+    feed = {"published_at": "2021-10-14T06:00:00Z"}
+    day = datetime(2021, 10, 13, tzinfo=timezone.utc)
+    assert extract_html(page(bare, printed)).published_at == day
+    assert extract_html(page("", printed), hints=feed).published_at == day
+    assert extract_html(page(stamp, printed), hints=feed).published_at == \
+        datetime(2021, 10, 15, 8, tzinfo=timezone.utc)
+    # No printed date: the declared one, then the feed's, as before.
+    assert extract_html(page(bare), hints=feed).published_at == \
+        datetime(2021, 10, 15, tzinfo=timezone.utc)
+    assert extract_html(page(""), hints=feed).published_at == \
+        datetime(2021, 10, 14, 6, tzinfo=timezone.utc)
 
 
 def test_named_time_zones_are_understood_or_read_as_utc_without_warnings(recwarn):

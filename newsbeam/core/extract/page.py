@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from typing import Any, Callable
 
@@ -15,13 +16,14 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
 from newsbeam.core.extract.fallback import skipping_needless_readability
 from newsbeam.core.extract.fields import (
-    Candidates, clean_inline, first_usable, host_names, publisher_domains, split_authors,
-    strings_of, strip_site_suffix, without_domains)
+    Candidates, clean_inline, first_usable, host_names, normalize_field, publisher_domains,
+    split_authors, strings_of, strip_site_suffix, without_domains)
 from newsbeam.core.extract.metadata import (
     FALLBACK_FIELDS, byline_candidates, jsonld_candidates, labelled_byline_candidates,
     meta_candidates, rel_author_candidates, trafilatura_candidates, trafilatura_metadata)
 from newsbeam.core.extract.title import (
     headings, headline_in_title, kicker, strip_site_segments)
+from newsbeam.core.extract.visible_dates import labelled_date
 from newsbeam.records.documents import Rejected
 
 
@@ -156,6 +158,22 @@ def _declared_domains(sources: list[Candidates]) -> list[str]:
 
 
 _HINTS_BEFORE_HEURISTICS = ("published_at", "authors")
+_BARE_DATE = re.compile(r"\s*\d{4}(?:-\d{2}(?:-\d{2})?)?\s*")  # no time: "2021-10-15", "2006"
+
+
+def _printed_date_first_when_vague(sources: list[Candidates], tree: HtmlElement
+                                   ) -> list[Candidates]:
+    """The date the page prints after a publication label ("Erschienen am: 13.10.2021")
+    comes before what JSON-LD and meta declare when they declare no date, or one without a
+    time ("2021-10-15" in ``dc.date``, often a change or a reference's year); a declared
+    timestamp wins. Trafilatura corpus: date errors 86 -> 78 (8 pages better, none worse)."""
+    declared = next((text for source in sources for value in source.get("published_at", [])
+                     for text in strings_of(value) if normalize_field("published_at", text)),
+                    None)
+    if declared is not None and not _BARE_DATE.fullmatch(declared):
+        return sources
+    printed = labelled_date(tree)  # a walk over the text: only when it can matter
+    return [{"published_at": [printed]}, *sources] if printed else sources
 
 
 def _letters(text: str) -> str:
@@ -200,6 +218,7 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     page_metadata = [_not_by_the_site(source, site_name) for source in page_metadata]
     stated = {field: [value] for field, value in (hints or {}).items()
               if field in _HINTS_BEFORE_HEURISTICS}
+    page_metadata = _printed_date_first_when_vague(page_metadata, tree)
     declared = first_usable([*page_metadata, stated], url)
     missing = {field for field in FALLBACK_FIELDS if not declared[field]}
     # Before the body: bare_extraction works on a copy, but this reads the pristine tree.

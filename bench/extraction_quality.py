@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("(metadata: only pages of the trafilatura corpus where the annotators gave a value)")
     print(table(summary))
     args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.details.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, default=str))
     args.details.write_text(json.dumps(details, indent=1, default=str, ensure_ascii=False))
     print(f"wrote {args.json} and {args.details}")

@@ -286,7 +286,10 @@ def test_a_labelled_visible_byline_names_the_authors_when_nothing_else_does():
                          ["Anna Muster", "Max Beispiel"]),
                         ("<p><i>von <b>Daniela Obers</b></i></p>", ["Daniela Obers"]),
                         ("<p>Auteur : Kossivi Tiassou</p>", ["Kossivi Tiassou"]),
-                        ("<p>By Mat\xadthi\xadas Lauerer</p>", ["Matthias Lauerer"])):
+                        ("<p>By Mat\xadthi\xadas Lauerer</p>", ["Matthias Lauerer"]),
+                        ("<p>Written by: Julie Mollins</p>", ["Julie Mollins"]),
+                        ("<p>Autoren Jelko Djuren und Jutta Klaukien</p>",
+                         ["Jelko Djuren", "Jutta Klaukien"])):
         assert extract_html(page("", line + ARTICLE_BODY)).authors == names, line
     # Not bylines: a place, a one-word name, a sentence, a label glued to a word, a role.
     for line in ("<p>Von Mainz nach Berlin</p>", "<p>Von Berlin</p>",

@@ -92,7 +92,8 @@ def _could_be_author(name: str) -> bool:
         and not _COMMENTER.search(name)
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
+    """Letters and digits only, case-folded: "Herr_Rein" and "Herr Rein" are the same name."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
@@ -116,8 +117,8 @@ def publisher_domains(value: Any) -> list[str]:
 def without_domains(names: list[str], domains: list[str]) -> list[str]:
     """``names`` without trafilatura's rewrites of ``domains`` ("example.at" ->
     "Example At"): the page's own form is kept elsewhere."""
-    folded = {_letters(domain) for domain in domains}
-    return [name for name in names if _letters(name) not in folded]
+    folded = {letters(domain) for domain in domains}
+    return [name for name in names if letters(name) not in folded]
 
 
 def split_authors(value: Any) -> list[str]:

@@ -209,8 +209,8 @@ def byline_candidates(tree: HtmlElement) -> Candidates:
 # A visible byline: a label ("Von", "By", "Par", "Autor:") and one or more names, alone in
 # a short element ("Von Anna Muster und Max Beispiel").
 _BYLINE_LABEL = re.compile(
-    r"^(?:von|by|par|por|door|av|af|written by|posted by|text von|autor(?:in|en)?\s*:|"
-    r"auteur\s*:|author\s*:)(?:\s+|(?<=:))", re.IGNORECASE)
+    r"^(?:von|by|par|por|door|av|af|written by|posted by|text von|autor(?:in|en)?|auteur|"
+    r"author)(?:\s*:\s*|\s+)", re.IGNORECASE)
 _NAME_LIST = re.compile(r"\s*(?:,|;|&|\bund\b|\band\b|\bet\b|\by\b)\s*")
 _MAX_LABELLED_WORDS = 12
 _TEXTS = etree.XPath("//text()[normalize-space()]")

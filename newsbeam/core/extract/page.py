@@ -16,8 +16,8 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from newsbeam.core.extract.decode import SNIFF_BYTES, decode_html
 from newsbeam.core.extract.fallback import skipping_needless_readability
 from newsbeam.core.extract.fields import (
-    Candidates, clean_inline, first_usable, host_names, normalize_field, publisher_domains,
-    split_authors, strings_of, strip_site_suffix, without_domains)
+    Candidates, clean_inline, first_usable, host_names, letters, normalize_field,
+    publisher_domains, split_authors, strings_of, strip_site_suffix, without_domains)
 from newsbeam.core.extract.metadata import (
     FALLBACK_FIELDS, byline_candidates, jsonld_candidates, labelled_byline_candidates,
     meta_candidates, rel_author_candidates, trafilatura_candidates, trafilatura_metadata)
@@ -176,14 +176,10 @@ def _printed_date_first_when_vague(sources: list[Candidates], tree: HtmlElement
     return [{"published_at": [printed]}, *sources] if printed else sources
 
 
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
 def _names_publisher(name: str, publishers: list[str]) -> bool:
     """ "Die FURCHE", "Rutgers University", "finanztreff.de" name the publisher whose host
     or site name holds "furche", "rutgers", "finanztreff"."""
-    return any(publisher in _letters(name) for publisher in publishers)
+    return any(publisher in letters(name) for publisher in publishers)
 
 
 _PersonSources = list[Callable[[HtmlElement], Candidates]]
@@ -195,7 +191,7 @@ def _a_person_before_the_publisher(authors: list[str], tree: HtmlElement, url: s
     a byline on the page names ("By Michael Hingston, National Geographic" -> the person);
     with no such byline the publisher stays (a publisher's byline is data). On the
     trafilatura corpus: 6 pages better, none worse."""
-    publishers = [name for name in host_names(url) + [_letters(site_name or "")]
+    publishers = [name for name in host_names(url) + [letters(site_name or "")]
                   if len(name) >= 3]
     if not publishers or not all(_names_publisher(a, publishers) for a in authors):
         return authors

@@ -298,6 +298,20 @@ def test_a_labelled_visible_byline_names_the_authors_when_nothing_else_does():
         assert extract_html(page("", line + ARTICLE_BODY)).authors == [], line
 
 
+def test_a_name_after_the_date_line_is_the_author_unless_the_page_lists_many():
+    for line in ('<p class="text-muted">11.12.2019 - Amelie Loevenich</p>',
+                 "<small>04.02.2022 | 13:10 Uhr | Uta Helkenberg</small>"):
+        name = line.split("- ")[-1].split("| ")[-1].split("<")[0]
+        assert extract_html(page("", line + ARTICLE_BODY)).authors == [name], line
+    listing = "".join(f"<p>0{day}.11.2022 - {band} - Stadthalle</p>" for day, band in
+                      ((2, "Placebo Live"), (3, "Mark Turner"), (4, "Sam Ryder")))
+    listing += "<p>05.11.2022 - Muff Potter</p>"
+    assert extract_html(page("", ARTICLE_BODY + listing)).authors == []
+    # A date with a label or a credit is no byline.
+    for line in ("<p>14.01.2022 - Foto: Max Beispiel</p>", "<p>21.01.2022 - 13:30</p>"):
+        assert extract_html(page("", line + ARTICLE_BODY)).authors == [], line
+
+
 def test_a_publisher_named_as_author_gives_way_to_the_person_of_the_byline():
     url = "https://www.example-news.com/a"
     head = ('<meta property="og:site_name" content="Example News">'

@@ -214,6 +214,17 @@ _BYLINE_LABEL = re.compile(
 _NAME_LIST = re.compile(r"\s*(?:,|;|&|\bund\b|\band\b|\bet\b|\by\b)\s*")
 _MAX_LABELLED_WORDS = 12
 _TEXTS = etree.XPath("//text()[normalize-space()]")
+_NOT_TEXT = frozenset({"script", "style", "title"})
+
+
+def _line_of(node: etree._ElementUnicodeResult) -> str | None:
+    """The whole visible text of the element holding a text node (a tail's holder is the
+    element before it, so its parent), soft hyphens out; None inside scripts."""
+    holder = node.getparent()
+    element = holder if node.is_text or holder is None else holder.getparent()
+    if element is None or element.tag in _NOT_TEXT:
+        return None
+    return " ".join(element.text_content().replace("\xad", "").split())
 
 
 def _labelled_names(text: str) -> list[str]:
@@ -231,15 +242,31 @@ def _labelled_names(text: str) -> list[str]:
 def labelled_byline_candidates(tree: HtmlElement) -> Candidates:
     """Names after a byline label in the visible text, for pages that mark no byline."""
     for node in _TEXTS(tree):
-        if not _BYLINE_LABEL.match(node.lstrip()):
-            continue
-        holder = node.getparent()  # a tail's holder is the element before it
-        element = holder if node.is_text or holder is None else holder.getparent()
-        if element is None or element.tag in ("script", "style", "title"):
-            continue
-        names = _labelled_names(" ".join(element.text_content().replace("\xad", "").split()))
-        if names:
-            return {"authors": [names]}
+        if _BYLINE_LABEL.match(node.lstrip()):
+            names = _labelled_names(_line_of(node) or "")
+            if names:
+                return {"authors": [names]}
+    return {"authors": []}
+
+
+_NUMERIC_DATE = r"\d{1,2}\.\s?\d{1,2}\.\s?\d{4}(?:\s*[|,]?\s*\d{1,2}:\d{2}(?:\s*Uhr)?)?"
+_DATED_NAME = re.compile(rf"^(?:{_NUMERIC_DATE})\s*[-|–·]\s*(?P<name>[^\d|:]+)$")
+_MAX_DATED_LINE = 80
+
+
+def dated_byline_candidates(tree: HtmlElement) -> Candidates:
+    """ "11.12.2019 - Amelie Loevenich", "04.02.2022 | 13:10 Uhr | Uta Helkenberg": a name
+    after the date in a short line, when the page has one such line (several are a
+    listing: "02.11.2022 - Placebo - Stadthalle")."""
+    names = set()
+    for node in _TEXTS(tree):
+        if len(node) <= _MAX_DATED_LINE and any(ch.isdigit() for ch in node):
+            match = _DATED_NAME.match(_line_of(node) or "")
+            if match:
+                names.add(match["name"].strip())
+    name = names.pop() if len(names) == 1 else ""
+    if len(name.split()) >= 2 and _looks_like_name(name):
+        return {"authors": [name]}
     return {"authors": []}
 
 

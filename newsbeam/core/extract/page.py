@@ -19,8 +19,9 @@ from newsbeam.core.extract.fields import (
     Candidates, clean_inline, first_usable, host_names, letters, normalize_field,
     publisher_domains, split_authors, strings_of, strip_site_suffix, without_domains)
 from newsbeam.core.extract.metadata import (
-    FALLBACK_FIELDS, byline_candidates, jsonld_candidates, labelled_byline_candidates,
-    meta_candidates, rel_author_candidates, trafilatura_candidates, trafilatura_metadata)
+    FALLBACK_FIELDS, byline_candidates, dated_byline_candidates, jsonld_candidates,
+    labelled_byline_candidates, meta_candidates, rel_author_candidates, trafilatura_candidates,
+    trafilatura_metadata)
 from newsbeam.core.extract.title import (
     headings, headline_in_title, kicker, strip_site_segments)
 from newsbeam.core.extract.visible_dates import labelled_date
@@ -226,7 +227,8 @@ def extract_html(html: bytes | str, url: str | None = None, charset: str | None 
     heuristics = _not_by_the_site(trafilatura_candidates(fallback), site_name)
     metadata = first_usable([*page_metadata, stated, heuristics], url)
     metadata["authors"] = without_domains(metadata["authors"], domains)
-    resorts = [rel_author_candidates, byline_candidates, labelled_byline_candidates]
+    resorts = [rel_author_candidates, byline_candidates, labelled_byline_candidates,
+               dated_byline_candidates]
     if metadata["authors"]:
         metadata["authors"] = _a_person_before_the_publisher(
             metadata["authors"], tree, url or metadata["page_url"], site_name, resorts)

@@ -605,6 +605,10 @@ def test_lone_surrogates_escaped_in_json_ld_become_replacement_characters():
     # Sites, placeholders and commenters are not authors; a dotted name is a person.
     (["tagesschau.de", "www.LAOLA1.at", "Greentech.LIVE Redaktion"], ["Greentech.LIVE Redaktion"]),
     (["Wordpressadmin", "No Author", "Art Edwards says", "J.R. Stone"], ["J.R. Stone"]),
+    # Theme labels before the name go; the name stays once.
+    (["mywakenews", "Zeige alle Beiträge von mywakenews →"], ["mywakenews"]),
+    (["View all posts by Daniel Lemire", "Veröffentlicht von Cem Basman"],
+     ["Daniel Lemire", "Cem Basman"]),
 ])
 def test_split_authors(value, expected):
     assert split_authors(value) == expected

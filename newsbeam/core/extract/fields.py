@@ -16,6 +16,13 @@ METADATA_FIELDS = ("title", "authors", "published_at", "language", "description"
 
 
 _BYLINE_PREFIX = re.compile(r"^\s*(?:written\s+)?by[:\s]+", re.IGNORECASE)
+# What blog themes and CMSs write before the name ("Veröffentlicht von X", "View all posts
+# by X", "Zeige alle Beiträge von X →"): a label, not part of the name.
+_POSTED_BY = re.compile(
+    r"^\s*(?:(?:view|see)\s+all\s+posts\s+by|all\s+posts\s+by|posted\s+by|"
+    r"(?:zeige\s+)?alle\s+beiträge\s+von|veröffentlicht\s+von|eingestellt\s+von|"
+    r"geschrieben\s+von|verfasst\s+von|publié\s+par|publicado\s+por)[:\s]+|\s*[→»]\s*$",
+    re.IGNORECASE)
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,;|&]|\band\b)\s*", re.IGNORECASE)
 _MAX_AUTHOR_CHARS = 80
 _LANGUAGE = re.compile(r"([a-zA-Z]{2})(?:[-_][A-Za-z0-9-]*)?")
@@ -126,7 +133,8 @@ def split_authors(value: Any) -> list[str]:
     names = []
     for text in strings_of(value):
         text = _BYLINE_PREFIX.sub("", clean_inline(text) or "")
-        names += [n for n in _AUTHOR_SEPARATORS.split(text) if _could_be_author(n)]
+        names += [_POSTED_BY.sub("", n) for n in _AUTHOR_SEPARATORS.split(text)]
+    names = [n for n in names if _could_be_author(n)]
     return _unique(names)
 
 

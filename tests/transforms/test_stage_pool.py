@@ -3,6 +3,8 @@ of child processes, a crash or a hang rejects only its item, the outputs are the
 one child or several, and each output stays in its input's window."""
 from __future__ import annotations
 
+import time
+
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -49,3 +51,28 @@ def run_stage(processes: int) -> None:
 @pytest.mark.parametrize("processes", [1, 3])
 def test_a_pool_of_children_gives_each_item_its_outcome_in_its_window(processes):
     run_stage(processes)
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_item_does_not_leave_the_other_children_waiting():
+    # Answers leave in order: while the first item's child naps 2 s, the other child must
+    # be handed enough of the rest to keep working (36 x 0.05 s = 1.8 s of naps). With 4
+    # items a child handed ahead (before), it idled after 8 and the bundle took ~2.7 s.
+    from apache_beam.transforms.window import GlobalWindow
+
+    from newsbeam.transforms.stage import _StageFn
+
+    fn = _StageFn("extract", NAP_JOB, new_run().run_id, None, time_limit=5, processes=2)
+    fn.setup()  # starts the two children: not timed
+    try:
+        fn.start_bundle()
+        jobs = [job(0, 2.0)] + [job(n, 0.05) for n in range(1, 37)]
+        started = time.monotonic()
+        out = [value for item in jobs
+               for value in fn.process(item, window=GlobalWindow(), timestamp=0)]
+        out += list(fn.finish_bundle())
+        elapsed = time.monotonic() - started
+    finally:
+        fn.teardown()
+    assert [value.value for value in out] == [f"{j.uri} napped {j.seconds}" for j in jobs]
+    assert elapsed < 2.4, f"{elapsed:.2f} s: the second child waited for the first"

@@ -6,6 +6,12 @@ hands it items, so one caller (a Beam DoFn, single-threaded) keeps every child b
 submitting ahead and taking the answers in the order it submitted (the outputs come out
 in the same order whatever the pool's size).
 
+Items can also be handed in early (``prefetch``), before a pipeline asks for them: the
+children take those only when no submitted item waits, so they work while the pipelines
+of a chunked run start, set up and commit (the in-process worker's serial parts), and a
+submit of an equal item takes the answer over. The function is pure, so an answer
+computed early is the answer.
+
 One pool per function, stage, limit and size in a process, shared by the DoFn instances
 of that process (a multi-threaded Beam worker has several): a worker sizes one pool for
 its machine, not one per thread. Warm-ups done at import (trafilatura's) are paid once
@@ -13,13 +19,13 @@ per child.
 """
 from __future__ import annotations
 
+import collections
 import os
-import queue
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Hashable, Iterable
 
 from newsbeam.core.time_limit import TimeLimited
 from newsbeam.records.documents import Rejected
@@ -64,15 +70,29 @@ def answer(call: Callable[[Any], Any], item: Any) -> Answer:
     return Answer(value=value, seconds=time.perf_counter() - started)
 
 
+class _Task:
+    """An item on its way to a child, and the Future of its ``Answer``."""
+
+    __slots__ = ("item", "future", "taken")
+
+    def __init__(self, item: Any):
+        self.item, self.future, self.taken = item, Future(), False
+
+
 class ChildPool:
     """``size`` children running ``fn``; ``submit(item)`` -> a Future of its ``Answer``."""
 
     def __init__(self, fn: Callable[[Any], Any], seconds: float, stage: str, size: int):
         self.fn, self.seconds, self.stage, self.size = fn, seconds, stage, size
         self._children = [TimeLimited(fn, seconds, stage) for _ in range(size)]
-        self._idle: queue.SimpleQueue[TimeLimited] = queue.SimpleQueue()
-        self._threads = ThreadPoolExecutor(size, thread_name_prefix=f"newsbeam-{stage}")
+        self._submitted: collections.deque[_Task] = collections.deque()
+        self._early: collections.deque[_Task] = collections.deque()  # prefetched, not asked
+        self._early_keys: dict[Hashable, _Task] = {}
+        self._changed = threading.Condition()
+        self._closing = False
+        self._threads: list[threading.Thread] = []
         self.users = 0
+        self.taken_early = 0  # submitted items whose early answer was taken over
 
     def start(self) -> None:
         """Start every child (their imports at the same time) and wait until all are ready."""
@@ -80,22 +100,83 @@ class ChildPool:
             child.launch()
         for child in self._children:
             child.start()
-            self._idle.put(child)
+        for number, child in enumerate(self._children):
+            thread = threading.Thread(target=self._serve, args=(child,), daemon=True,
+                                      name=f"newsbeam-{self.stage}_{number}")
+            thread.start()
+            self._threads.append(thread)
 
-    def submit(self, item: Any) -> Future:
-        return self._threads.submit(self._run, item)
+    def submit(self, item: Any, key: Hashable | None = None) -> Future:
+        """``item``'s answer, in a child as soon as one is free; ``key``: the key it may
+        have been prefetched under (an equal item's early answer is taken over)."""
+        with self._changed:
+            task = self._early_keys.pop(key, None) if key is not None else None
+            if task is not None and task.item != item:  # the file changed meanwhile
+                self._drop(task)
+                task = None
+            if task is None:
+                task = _Task(item)
+            else:
+                self.taken_early += 1
+                if task.taken:  # under way or answered already
+                    return task.future
+            self._submitted.append(task)  # before any early item: its answer is awaited
+            self._changed.notify()
+            return task.future
 
-    def _run(self, item: Any) -> Answer:
-        child = self._idle.get()  # there are as many threads as children: one is free
-        try:
-            return answer(child, item)
-        finally:
-            self._idle.put(child)
+    def prefetch(self, items: Iterable[tuple[Hashable, Any]]) -> None:
+        """Hand in (key, item) pairs to answer when no child has a submitted item to do."""
+        with self._changed:
+            for key, item in items:
+                if key not in self._early_keys:
+                    task = self._early_keys[key] = _Task(item)
+                    self._early.append(task)
+            self._changed.notify_all()
+
+    def forget(self, keys: Iterable[Hashable]) -> None:
+        """Drop the early answers of ``keys`` nobody took (items that were not read after
+        all); those not started yet are not computed."""
+        with self._changed:
+            for key in keys:
+                task = self._early_keys.pop(key, None)
+                if task is not None:
+                    self._drop(task)
+
+    @staticmethod
+    def _drop(task: _Task) -> None:
+        if not task.taken:
+            task.taken = True
+            task.future.cancel()
+
+    def _next(self) -> _Task | None:
+        with self._changed:
+            while True:
+                for tasks in (self._submitted, self._early):
+                    while tasks:
+                        task = tasks.popleft()
+                        if not task.taken:
+                            task.taken = True
+                            return task
+                if self._closing:
+                    return None
+                self._changed.wait()
+
+    def _serve(self, child: TimeLimited) -> None:
+        """One child's thread: its next item, submitted ones first."""
+        while (task := self._next()) is not None:
+            task.future.set_running_or_notify_cancel()
+            task.future.set_result(answer(child, task.item))
 
     def close(self) -> None:
-        """Stop the children after the items submitted (or, inside ``time_limit.warm()``,
-        leave them as spares for the next pool of the same function)."""
-        self._threads.shutdown(wait=True)
+        """Stop the children after the items submitted (early ones not started are not
+        computed; or, inside ``time_limit.warm()``, leave them as spares for the next pool of
+        the same function)."""
+        self.forget(list(self._early_keys))
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join()
         for child in self._children:
             child.close()
 

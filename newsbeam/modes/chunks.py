@@ -8,26 +8,36 @@ row as one run would and commits the articles and duplicates (``<run_id>-settle`
 Memory then depends on the chunk, not the run; a run stopped after chunk k keeps chunks
 1..k, and the next run reads only the files they did not, then settles both runs' pending
 rows. Why dedup waits for the end: docs/chunked-runs.md.
+
+Between a chunk's last extraction and the next chunk's first, the in-process worker alone
+works (it commits one pipeline, builds and starts the next), and before the first chunk's
+it starts Beam: so the extraction pool is held for the whole run and given the first files
+of the next chunk early (``EarlyExtraction``), which the children answer whenever no
+pipeline item waits.
 """
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Callable
 
 import apache_beam as beam
 
 from newsbeam.config import Config, FilesSource
+from newsbeam.core import process_pool
 from newsbeam.core.chunks import plan_chunks
-from newsbeam.core.files import FileInput
+from newsbeam.core.files import FileInput, read_document
 from newsbeam.core.progress import ProgressWriter
 from newsbeam.pipelines import batch
 from newsbeam.pipelines.runner import runs_in_process
+from newsbeam.records.documents import Rejected
 from newsbeam.records.run import RunContext
 from newsbeam.schemas.tables import FILES, PENDING
+from newsbeam.store import fs
 from newsbeam.store.parquet import iter_rows
 from newsbeam.store.state import state_files
 from newsbeam.transforms.metrics import stage_metrics
-from newsbeam.core.warm import warm_start
+from newsbeam.core.warm import EXTRACT, extract_document, warm_start
 from newsbeam.transforms.sources import file_key, listed_files
 
 
@@ -36,6 +46,7 @@ class Step:
     name: str
     build: Callable[[beam.Pipeline], object]
     extracts: bool  # whether its workers extract (worth a warm start)
+    files: list[FileInput] | None = None  # a chunk's files
 
 
 @dataclasses.dataclass
@@ -43,11 +54,15 @@ class Plan:
     steps: list[Step]
     chunks: int = 0    # 0: not chunked
     skipped: int = 0   # files the chunks leave out, read unchanged by earlier runs
+    max_bytes: int = 0  # limits.max_document_bytes: how the chunks' files are read
+    early: int = 0      # inputs the chunks took extracted early (``EarlyExtraction``)
     metrics: list[dict] = dataclasses.field(default_factory=list)  # each finished step's
 
     def merged_metrics(self) -> dict:
         """The metrics of the run's pipelines, summed."""
         counters = {"sources:skipped_unchanged": self.skipped} if self.skipped else {}
+        if self.early:
+            counters["chunks:extracted_early"] = self.early
         seconds: dict[str, float] = {}
         for part in self.metrics:
             for key, value in part["counters"].items():
@@ -89,25 +104,99 @@ def plan(config: Config, run: RunContext, reprocess: bool) -> Plan:
     if chunks is None:
         return Plan(([settle] if pending else []) + [whole])
     steps = [Step(f"chunk {number}", lambda p, files=files, number=number: batch.build_chunk(
-                  p, config, run, files, number, reprocess), True)
+                  p, config, run, files, number, reprocess), True, files)
              for number, files in enumerate(chunks, 1)]
-    return Plan(steps + [settle], len(chunks), skipped)
+    return Plan(steps + [settle], len(chunks), skipped, config.limits.max_document_bytes)
+
+
+# Files of a chunk read and extracted early, per extraction child: about what two children
+# extract (~50 pages/s on the corpora) while a pipeline ends and the next starts (~1-2 s).
+EARLY_PER_CHILD = 48
+
+
+class EarlyExtraction:
+    """The extraction pool of a chunked run, held from its start to its end (the chunks'
+    DoFns share it), fed the first files of each chunk before its pipeline asks for them.
+    Early answers are the pool's to give only for equal inputs (``ChildPool.submit``), so
+    the rows do not change."""
+
+    def __init__(self, plan_: Plan, extract_timeout: float, extract_processes: int):
+        self.plan, self.size = plan_, process_pool.pool_size(extract_processes)
+        self.key = (extract_document, extract_timeout, EXTRACT, self.size)
+        self.pool: process_pool.ChildPool | None = None
+        self.keys: dict[int, list[str]] = {}  # step -> the keys handed in early
+        self.thread: threading.Thread | None = None
+        self.taken_before = 0
+
+    def ahead_of(self, step: int) -> None:
+        """In the background: the first files of step ``step + 1`` (and of ``step`` at the
+        start), read and handed to the pool, which starts first if need be."""
+        wanted = [n for n in ((step, step + 1) if step == 0 else (step + 1,))
+                  if n < len(self.plan.steps) and self.plan.steps[n].files]
+        if wanted:
+            self._wait()
+            self.thread = threading.Thread(target=self._feed, args=(wanted,), daemon=True,
+                                           name="newsbeam-early-extraction")
+            self.thread.start()
+
+    def _feed(self, steps: list[int]) -> None:
+        if self.pool is None:
+            self.pool = process_pool.acquire(*self.key)  # the chunks' DoFns: the same pool
+            self.taken_before = self.pool.taken_early
+        for step in steps:
+            documents = []
+            for item in self.plan.steps[step].files[:EARLY_PER_CHILD * self.size]:
+                try:  # as the chunk's read stage reads it
+                    documents.append(read_document(item, fs.open_read, self.plan.max_bytes))
+                except Rejected:
+                    continue  # the read stage rejects it
+            self.keys[step] = [document.uri for document in documents]
+            self.pool.prefetch((document.uri, document) for document in documents)
+
+    def done(self, step: int) -> None:
+        """Step ``step``'s pipeline ended: drop what it did not take."""
+        self._wait()
+        if self.pool is not None:
+            self.pool.forget(self.keys.pop(step, ()))
+
+    def close(self) -> None:
+        self._wait()
+        if self.pool is not None:
+            self.plan.early = self.pool.taken_early - self.taken_before
+            process_pool.release(self.pool)
+            self.pool = None
+
+    def _wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
 
 
 def run_steps(plan_: Plan, options, extract_timeout: float | None, extract_processes: int,
               progress: ProgressWriter) -> beam.runners.runner.PipelineResult | None:
     """Each step's pipeline to its end, in order; returns the last result."""
     result = None
-    for done, step in enumerate(plan_.steps):
-        if plan_.chunks:  # progress shows the chunk under way
-            progress.counts["chunks"] = plan_.chunks
-            progress.counts["chunks_done"] = min(done, plan_.chunks)
-            progress.flush()
-        if step.extracts and runs_in_process(options):  # overlaps the workers' set-up
-            warm_start(extract_timeout, extract_processes)  # with building the graph
-        pipeline = beam.Pipeline(options=options)
-        step.build(pipeline)
-        result = pipeline.run()
-        result.wait_until_finish()
-        plan_.metrics.append(stage_metrics(result))
+    early = EarlyExtraction(plan_, extract_timeout, extract_processes) \
+        if plan_.chunks and extract_timeout and runs_in_process(options) else None
+    try:
+        for done, step in enumerate(plan_.steps):
+            if plan_.chunks:  # progress shows the chunk under way
+                progress.counts["chunks"] = plan_.chunks
+                progress.counts["chunks_done"] = min(done, plan_.chunks)
+                progress.flush()
+            # Overlaps the workers' set-up with building the graph (a held pool needs none).
+            if step.extracts and runs_in_process(options) and (early is None or not done):
+                warm_start(extract_timeout, extract_processes)
+            if early is not None:
+                early.ahead_of(done)
+            pipeline = beam.Pipeline(options=options)
+            step.build(pipeline)
+            result = pipeline.run()
+            result.wait_until_finish()
+            plan_.metrics.append(stage_metrics(result))
+            if early is not None:
+                early.done(done)
+    finally:
+        if early is not None:
+            early.close()
     return result

@@ -97,7 +97,9 @@ class _StageFn(beam.DoFn):
             yield self._output(item, process_pool.answer(self._call, item))
             return
         # Answers come out in the order items came in, each in its own item's window.
-        self._pending.append((item, window, timestamp, self._pool.submit(item)))
+        # Keyed by the input it came from: a pool may have answered it early (prefetch).
+        future = self._pool.submit(item, key=getattr(item, "uri", None))
+        self._pending.append((item, window, timestamp, future))
         yield from self._answered(drain=len(self._pending) > AHEAD_PER_CHILD * self._pool.size,
                                   at_most_one=True)
 

@@ -95,3 +95,25 @@ def test_a_process_shares_one_pool_and_keeps_its_children_warm_when_asked():
     assert all(child._process is None for child in second._children)
     assert not time_limit._spares
     assert not process_pool._pools
+
+
+def test_items_handed_in_early_are_answered_while_no_submitted_item_waits():
+    single = ChildPool(NAP, 2.0, "extract", 1)
+    single.start()
+    try:
+        single.prefetch([("a", 0.3), ("b", 0.3), ("c", 0.3), ("d", -1)])
+        time.sleep(0.1)  # the child has taken "a"
+        started = time.monotonic()
+        # A submitted item goes before the early ones not started yet ("b", "c", "d").
+        assert single.submit(0.01).result(timeout=30).value == 0.01
+        assert time.monotonic() - started < 0.55  # after "a" (0.3 s), not after all three
+        # An equal item takes its early answer over; another item under the same key
+        # (the file changed) is computed anew, and its early answer dropped.
+        assert single.submit(0.3, key="a").result(timeout=30).value == 0.3
+        assert single.submit(0.02, key="b").result(timeout=30).value == 0.02
+        assert single.submit(-1, key="d").result(timeout=30).reason == "negative"
+        assert single.taken_early == 2
+        single.forget(["c"])  # not asked for: not computed, if not started yet
+        assert answers(single, [0.01]) == [(0.01, None)]
+    finally:
+        single.close()

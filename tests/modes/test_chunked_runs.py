@@ -46,12 +46,12 @@ def write_inputs(folder: pathlib.Path, same_bytes: bool = True) -> list[pathlib.
 
 
 def run_with_chunks(tmp_path: pathlib.Path, inputs: pathlib.Path, name: str,
-                    chunk_inputs: int) -> tuple[pathlib.Path, dict]:
+                    chunk_inputs: int, **limits) -> tuple[pathlib.Path, dict]:
     folder = tmp_path / name
     folder.mkdir()
     config = load_config(str(write_config(
         folder, [{"name": "files", "kind": "files", "path": f"{inputs}/*"}],
-        limits={"chunk_inputs": chunk_inputs})))
+        limits={"chunk_inputs": chunk_inputs, **limits})))
     return folder / "out", run_once(config, RUNNER_ARGS)
 
 
@@ -80,6 +80,19 @@ def test_chunks_give_the_rows_of_one_run(tmp_path):
     # The next run finds nothing new and settles nothing.
     again = run_once(load_config(str(tmp_path / "chunked" / "config.yaml")), RUNNER_ARGS)
     assert again["counts"]["inputs"] == 0 and again["metrics"]["sources:skipped_unchanged"] == 10
+
+
+@pytest.mark.timeout(240)
+def test_chunks_extracted_early_by_the_pool_give_the_rows_of_one_run(tmp_path):
+    # The extraction pool on (time limit, two children): each chunk's first files are read
+    # and extracted before its pipeline asks for them (modes/chunks.EarlyExtraction).
+    write_inputs(tmp_path / "in")
+    whole, _ = run_with_chunks(tmp_path, tmp_path / "in", "whole", 0)
+    chunked, manifest = run_with_chunks(tmp_path, tmp_path / "in", "early", 3,
+                                        extract_timeout_seconds=5, extract_processes=2)
+    assert manifest["chunks"]["committed"] == 4 and manifest["balanced"]
+    assert manifest["metrics"]["chunks:extracted_early"] > 0
+    assert comparable_rows(chunked) == comparable_rows(whole)
 
 
 @pytest.mark.slow

@@ -89,3 +89,39 @@ def test_a_body_below_the_minimum_word_count_is_rejected():
     with pytest.raises(Rejected) as refusal:
         to_article_row(doc(text="Home About Contact"), "r", min_words=10)
     assert refusal.value.reason == "too_short"
+
+
+TEXTS = [
+    "Der Außenminister hat am Montag mit seinem Amtskollegen telefoniert.",
+    "The minister spoke with his counterpart on Monday about the crisis.",
+    "Le ministre a parlé lundi avec son homologue de la crise.",
+    "El ministro habló el lunes con su homólogo sobre la crisis.",
+    "Министр в понедельник обсудил кризис со своим коллегой.",
+    "大臣は月曜日に危機について相手と話し合った。",
+]
+
+
+def test_the_cached_language_model_is_py3langid_s_own(tmp_path, monkeypatch):
+    import numpy as np
+    from py3langid import langid
+
+    from newsbeam.core.normalize import language
+
+    monkeypatch.setenv(language.CACHE_VARIABLE, str(tmp_path / "cache"))
+    shipped = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    written = language._from_cache()  # from the shipped model; writes the cache
+    [cached_file] = (tmp_path / "cache").iterdir()
+    assert cached_file.name.startswith("py3langid-") and cached_file.suffix == ".zst"
+    cached_file.write_bytes(cached_file.read_bytes()[:1000])  # cut off: read as missing
+    rewritten = language._from_cache()
+    read = language._from_cache()  # from the cache
+    for loaded in (written, rewritten, read):
+        assert np.array_equal(loaded.nb_ptc, shipped.nb_ptc)
+        assert np.array_equal(loaded.nb_pc, shipped.nb_pc)
+        assert (loaded.nb_classes, loaded.tk_output) == (shipped.nb_classes, shipped.tk_output)
+        assert (loaded.tk_nextmove, loaded.tk_row) == (shipped.tk_nextmove, shipped.tk_row)
+        assert [loaded.classify(t) for t in TEXTS] == [shipped.classify(t) for t in TEXTS]
+    # A folder that cannot be written: the model loads all the same, nothing is kept.
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(language.CACHE_VARIABLE, str(tmp_path / "a-file" / "cache"))
+    assert language._from_cache().classify(TEXTS[0]) == shipped.classify(TEXTS[0])

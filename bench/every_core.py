@@ -1,7 +1,7 @@
 """The whole job on every core: ``newsbeam run`` (defaults) next to the two ways a user
 would extract the same pages on all cores without newsbeam, side by side in one run.
 
-    python -m bench.every_core [--rounds 3] [--pages N]
+    python -m bench.every_core [--rounds 3] [--pages N] [--baseline DIR]
 
 Inputs: the HTML pages of both shared corpora (1,171 pages), gzipped, one file each.
 Each round runs, in an order that alternates between rounds:
@@ -9,7 +9,9 @@ Each round runs, in an order that alternates between rounds:
     run manifest; extraction children: one per core);
   - ``Pool loop``: ``trafilatura.bare_extraction`` (newsbeam's options) over every file in
     ``multiprocessing.Pool(cpu_count)``; nothing written (the ideal: extraction alone);
-  - ``trafilatura --parallel 2``: trafilatura's own CLI on the folder, JSON with metadata.
+  - ``trafilatura --parallel 2``: trafilatura's own CLI on the folder, JSON with metadata;
+  - with ``--baseline DIR``: ``newsbeam run`` from that source tree too (another version,
+    e.g. a ``git archive`` of main), in the same rounds.
 Each is its own process, timed from start to exit (interpreter and imports included);
 CPU seconds of the whole process tree beside them. Ratios are taken within a round, then
 the median; JSON to ``out/bench/every_core.json``.
@@ -29,6 +31,7 @@ from bench.machine import machine_info, write_json
 from bench.pipeline_throughput import ROOT, timed, write_inputs
 
 NEWSBEAM, POOL, TRAFILATURA = "newsbeam run", "Pool loop", "trafilatura --parallel 2"
+BASELINE = "baseline run"
 
 
 def _extract_file(path: str) -> None:
@@ -56,10 +59,15 @@ def write_config(folder: pathlib.Path, inputs: pathlib.Path) -> pathlib.Path:
     return config
 
 
-def commands(tmp: pathlib.Path, config: pathlib.Path, round_: int) -> dict[str, list[str]]:
+def commands(tmp: pathlib.Path, config: pathlib.Path, round_: int,
+             baseline: pathlib.Path | None = None) -> dict[str, list[str]]:
     out = tmp / f"out-{round_}"
     shutil.rmtree(out, ignore_errors=True)
-    return {
+    # From inside the baseline tree: ``-m`` puts the working folder first on sys.path.
+    other = {BASELINE: ["sh", "-c", f'cd "{baseline}" && PYTHONPATH="{baseline}" exec "$@"',
+                        "sh", sys.executable, "-m", "newsbeam", "run", "--config", str(config),
+                        "--output", str(out / "baseline"), "-q"]} if baseline else {}
+    return {**other,
         NEWSBEAM: [sys.executable, "-m", "newsbeam", "run", "--config", str(config),
                    "--output", str(out / "newsbeam"), "-q"],
         POOL: [sys.executable, "-m", __spec__.name, "--pool-loop", str(tmp / "in")],
@@ -69,14 +77,14 @@ def commands(tmp: pathlib.Path, config: pathlib.Path, round_: int) -> dict[str, 
     }
 
 
-def measure(rounds: int, pages: int | None) -> dict:
+def measure(rounds: int, pages: int | None, baseline: pathlib.Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="newsbeam-every-core-") as tmp:
         tmp = pathlib.Path(tmp)
         pages = write_inputs(tmp / "in", pages)
         config = write_config(tmp, tmp / "in")
         results = []
         for round_ in range(rounds):
-            runs = commands(tmp, config, round_)
+            runs = commands(tmp, config, round_, baseline)
             order = list(runs) if round_ % 2 == 0 else list(reversed(runs))
             seconds, cpu_seconds = {}, {}
             for name in order:
@@ -88,6 +96,8 @@ def measure(rounds: int, pages: int | None) -> dict:
                             "pages_per_s": rate,
                             "vs_pool": rate[NEWSBEAM] / rate[POOL],
                             "vs_trafilatura": rate[NEWSBEAM] / rate[TRAFILATURA],
+                            **({"vs_baseline": rate[NEWSBEAM] / rate[BASELINE]}
+                               if baseline else {}),
                             "load_1m": os.getloadavg()[0]})
             print(f"  round {round_ + 1}: " + ", ".join(
                 f"{name} {rate[name]:.1f} pages/s ({seconds[name]:.1f} s, "
@@ -99,7 +109,9 @@ def measure(rounds: int, pages: int | None) -> dict:
             "median_cpu_seconds": {name: statistics.median(r["cpu_seconds"][name]
                                                            for r in results) for name in runs},
             "vs_pool": statistics.median(r["vs_pool"] for r in results),
-            "vs_trafilatura": statistics.median(r["vs_trafilatura"] for r in results)}
+            "vs_trafilatura": statistics.median(r["vs_trafilatura"] for r in results),
+            **({"vs_baseline": statistics.median(r["vs_baseline"] for r in results)}
+               if baseline else {})}
 
 
 def main(argv: list[str] | None = None) -> dict | None:
@@ -107,6 +119,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=int, default=None,
                         help="this many pages (the corpora repeated; default: 1,171)")
+    parser.add_argument("--baseline", type=pathlib.Path,
+                        help="also run newsbeam from this source tree, in the same rounds")
     parser.add_argument("--json", type=pathlib.Path,
                         default=ROOT / "out" / "bench" / "every_core.json")
     parser.add_argument("--pool-loop", type=pathlib.Path, help=argparse.SUPPRESS)
@@ -116,13 +130,14 @@ def main(argv: list[str] | None = None) -> dict | None:
         return None
     info = machine_info()
     print(f"The whole job on every core ({info})", flush=True)
-    result = measure(args.rounds, args.pages)
+    result = measure(args.rounds, args.pages, args.baseline and args.baseline.resolve())
     print(f"{result['pages']} pages, median of {args.rounds} rounds: " + ", ".join(
         f"{name} {rate:.1f} pages/s ({result['median_cpu_seconds'][name]:.0f} CPU s)"
         for name, rate in result["median_pages_per_s"].items()))
     print(f"  newsbeam / Pool loop {result['vs_pool']:.2f}x (target >= 0.95); "
           f"newsbeam / trafilatura --parallel 2 {result['vs_trafilatura']:.2f}x "
-          f"(target >= 1.05)")
+          f"(target >= 1.05)" + (f"; newsbeam / baseline {result['vs_baseline']:.2f}x"
+                                 if args.baseline else ""))
     write_json(args.json, {"machine": info, **result})
     return result
 

@@ -2,7 +2,7 @@
 through: ``start`` before the process imports Beam, and ``cache_dofn_specs`` (again, a no-op
 then) whenever a run's lifecycle begins, so library callers get it too.
 
-Three measures, each a change to how Beam behaves in this process:
+Four measures, each a change to how Beam behaves in this process:
 
 - **Lean import** (``sys.modules`` edits): ``import apache_beam`` imports every optional
   library it finds installed, used or not: pandas (~0.5 s), the Pub/Sub client (~0.25 s),
@@ -20,6 +20,12 @@ Three measures, each a change to how Beam behaves in this process:
   a batch run, a third of graph construction (cProfile). The answer depends only on the
   methods the DoFn has, which are its class's unless the instance holds bound methods of
   its own; so it is kept per class, and a DoFn holding bound methods is asked every time.
+- **One view per options class** (wraps ``PipelineOptions.view_as``): every view Beam asks
+  for builds an argparse parser of that class's options and parses the flags again; graph
+  construction asks ~800 times for a batch run (~9,000 ``add_argument`` calls, half of its
+  time under cProfile). A view holds no values of its own (they live in the options'
+  ``_all_options``, which every view shares), so each options object keeps one view per
+  class, made again only if its flags or values dict were replaced.
 
 Each is fitted to one Beam version (``FITTED_BEAM``) and stays off on any other; the canary
 tests in tests/modes/test_beam_startup.py fail when Beam stops calling what they replace.
@@ -29,7 +35,9 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import threading
 import types
+import weakref
 from typing import Iterable
 
 from newsbeam.config import Config, FilesSource, UrlsSource, WarcSource, has_scheme
@@ -118,10 +126,15 @@ def skip_ipython_probe() -> None:
 
 
 def cache_dofn_specs() -> None:
-    """``userstate.get_dofn_specs`` answered once per DoFn class in this process (once; a
-    no-op when installed already or on another Beam)."""
+    """``userstate.get_dofn_specs`` answered once per DoFn class in this process, and
+    ``PipelineOptions.view_as`` once per options object and class (once; a no-op when
+    installed already or on another Beam)."""
     if not fits():
         return
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if not getattr(PipelineOptions.view_as, "newsbeam_cached", False):
+        PipelineOptions.view_as = one_view_per_class(PipelineOptions.view_as)
     from apache_beam.transforms import userstate
 
     if getattr(userstate.get_dofn_specs, "newsbeam_cached", False):
@@ -145,3 +158,21 @@ def cached_per_class(get_dofn_specs):
 
     cached_get_dofn_specs.newsbeam_cached = True
     return cached_get_dofn_specs
+
+
+def one_view_per_class(view_as):
+    views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # options -> {cls: view}
+    lock = threading.RLock()  # a view's making may ask for another view
+
+    def cached_view_as(self, cls):
+        with lock:
+            by_class = views.setdefault(self, {})
+            view = by_class.get(cls)
+            if view is None or view._flags is not self._flags \
+                    or view._all_options is not self._all_options:
+                view = by_class[cls] = view_as(self, cls)
+            return view
+
+    cached_view_as.newsbeam_cached = True
+    cached_view_as.__doc__ = view_as.__doc__
+    return cached_view_as

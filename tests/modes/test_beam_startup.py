@@ -16,7 +16,8 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from newsbeam.config import parse_config
 from newsbeam.modes import beam_startup
-from newsbeam.modes.beam_startup import S3_CLIENT, cached_per_class, config_paths, unused_modules
+from newsbeam.modes.beam_startup import (
+    S3_CLIENT, cached_per_class, config_paths, one_view_per_class, unused_modules)
 
 FLAG = ReadModifyWriteStateSpec("flag", BooleanCoder())
 
@@ -115,6 +116,30 @@ def test_on_another_beam_every_measure_stays_off_and_beam_imports_what_it_would_
         "assert 'pandas' in sys.modules or not importlib.util.find_spec('pandas')\n")
 
 
+def test_one_view_per_options_class_shares_the_values_and_follows_new_flags():
+    from apache_beam.options.pipeline_options import (
+        DirectOptions, PipelineOptions, StandardOptions, TypeOptions)
+
+    calls = []
+    real = PipelineOptions.view_as
+    view_as = one_view_per_class(lambda self, cls: calls.append(cls) or real(self, cls))
+    flags = ["--runner", "FnApiRunner", "--direct_num_workers", "3"]
+    options, plain = PipelineOptions(flags), PipelineOptions(flags)
+    for cls in (StandardOptions, DirectOptions, TypeOptions):
+        assert vars(view_as(options, cls)._visible_options) \
+            == vars(real(plain, cls)._visible_options)
+    assert view_as(options, StandardOptions) is view_as(options, StandardOptions)
+    assert calls == [StandardOptions, DirectOptions, TypeOptions]  # once per class
+    view_as(options, StandardOptions).runner = "DirectRunner"  # a value set on any view...
+    assert real(options, StandardOptions).runner == "DirectRunner"  # ...is the options' value
+    assert view_as(options, StandardOptions).runner == "DirectRunner"
+    other = PipelineOptions(["--direct_num_workers", "5"])
+    assert view_as(other, DirectOptions).direct_num_workers == 5  # per options object
+    options._flags = ["--direct_num_workers", "7"]  # flags replaced: a new view
+    assert view_as(options, DirectOptions) is not view_as(other, DirectOptions)
+    assert calls.count(DirectOptions) == 3
+
+
 def test_this_beam_is_the_fitted_one():
     # Fails on a Beam upgrade: check each canary below passes, then move FITTED_BEAM.
     assert beam_startup.fits(), (beam_startup.beam_version(), beam_startup.FITTED_BEAM)
@@ -141,3 +166,15 @@ def test_canary_beam_asks_userstate_get_dofn_specs_building_and_running_a_pardo(
         out = (pipeline | beam.Create([("k", 1)]) | beam.ParDo(_Stateful()))
         assert_that(out, equal_to([("k", 1)]))
     assert calls.count(_Stateful) >= 2  # at construction and again to run it
+
+
+def test_canary_beam_asks_for_option_views_building_a_graph(monkeypatch):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    calls = []
+    real = PipelineOptions.view_as
+    monkeypatch.setattr(PipelineOptions, "view_as",
+                        lambda self, cls: calls.append(cls) or real(self, cls))
+    pipeline = beam.Pipeline(runner="FnApiRunner")
+    _ = pipeline | beam.Create([1]) | beam.Map(str) | beam.Map(len)
+    assert len(calls) >= 6  # several views per transform applied

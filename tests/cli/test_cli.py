@@ -83,3 +83,50 @@ def test_a_runner_module_declares_its_own_options(tmp_path, monkeypatch):
     assert beam_options_problem(options) == "unknown option --my_cluster_address"
     assert beam_options_problem(["--runner", "my_runner.MyRunner", *options]) is None
 
+
+
+class OptionsJobService:
+    """A job service on loopback (gRPC) that declares one runner option, as Beam's Flink job
+    server declares ``checkpointing_interval`` and the rest of Flink's own options."""
+
+    def __init__(self, *names: str):
+        from concurrent import futures
+
+        import grpc
+        from apache_beam.portability.api import beam_job_api_pb2, beam_job_api_pb2_grpc
+
+        class Servicer(beam_job_api_pb2_grpc.JobServiceServicer):
+            def DescribePipelineOptions(self, request, context):
+                return beam_job_api_pb2.DescribePipelineOptionsResponse(options=[
+                    beam_job_api_pb2.PipelineOptionDescriptor(
+                        name=name, type=beam_job_api_pb2.PipelineOptionType.INTEGER)
+                    for name in names])
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        beam_job_api_pb2_grpc.add_JobServiceServicer_to_server(Servicer(), self.server)
+        self.endpoint = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+
+    def __enter__(self):
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop(grace=0)
+
+
+def test_options_the_job_service_declares_are_accepted_and_typos_still_refused(monkeypatch):
+    """Flink's options exist only in the Java job server (e.g. --checkpointing_interval):
+    the CLI asks the job service named by --job_endpoint which options its runner has."""
+    import newsbeam.cli.beam_options as beam_options
+
+    with OptionsJobService("checkpointing_interval") as service:
+        portable = ["--runner", "PortableRunner", "--job_endpoint", service.endpoint]
+        assert beam_options_problem([*portable, "--checkpointing_interval", "60000"]) is None
+        assert beam_options_problem([*portable, "--checkpointing_intervall=1"]) \
+            == "unknown option --checkpointing_intervall"
+        assert beam_options_problem([*portable, "--streaming"]) is None  # Python's own
+    monkeypatch.setattr(beam_options, "JOB_SERVICE_TIMEOUT", 1)
+    assert beam_options_problem([*portable, "--checkpointing_interval", "60000"]) == (
+        "unknown option --checkpointing_interval (not Python Beam's; the job service at "
+        f"{service.endpoint} does not answer: FutureTimeoutError, so its runner's own "
+        "options are not known)")

@@ -61,9 +61,13 @@ class _FirstSeen(beam.DoFn):
                 expiry=beam.DoFn.TimerParam(EXPIRY)) -> Iterator:
         key, row = keyed
         held = keeper.read()
-        if held is None and key in earlier:  # committed by an earlier run: it wins
+        # Looked up, never `key in earlier`: on runners that serve side inputs over the Fn
+        # API (Flink, Dataflow v2, the FnApiRunner) the view has only __getitem__, so `in`
+        # iterated it by integer index forever (on Flink a worker grew to 10 GB).
+        indexed = list(earlier[key]) if held is None else []
+        if indexed:  # committed by an earlier run: it wins
             self.from_index.inc()
-            first = min(earlier[key], key=lambda e: row_rank(e, earlier_run=True))
+            first = min(indexed, key=lambda e: row_rank(e, earlier_run=True))
             yield beam.pvalue.TaggedOutput("duplicates", duplicate_row(row, first, self.method))
             return
         if held is not None:  # (the same URL again has the same article id: still a copy)

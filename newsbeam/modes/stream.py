@@ -19,10 +19,12 @@ from typing import Callable
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
+from apache_beam.utils.timestamp import Timestamp
 
 from newsbeam.config import Config, ConfigError
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
 from newsbeam.modes.pubsub_relay import PubSubRelay
+from newsbeam.pipelines import flink
 from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.pipelines.streaming import build_stream
 from newsbeam.records.run import RunContext
@@ -76,8 +78,8 @@ def stream(config: Config, beam_args: list[str], stop: threading.Event,
     relay = local_relay(config, options)
 
     def execute(run: RunContext) -> Outcome:
-        with WindowWatch(config.output, run.run_id, report):
-            return _run_until_stopped(config, options, run, stop, relay)
+        with WindowWatch(config.output, run.run_id, report) as watch:
+            return _run_until_stopped(config, options, run, stop, relay, watch)
 
     def describe(run: RunContext, outcome: Outcome) -> dict:
         # After recovery finished the last commit: what it committed is acknowledged.
@@ -89,9 +91,10 @@ def stream(config: Config, beam_args: list[str], stop: threading.Event,
 
 
 def _run_until_stopped(config: Config, options, run: RunContext, stop: threading.Event,
-                       relay: PubSubRelay | None) -> Outcome:
+                       relay: PubSubRelay | None, watch: "WindowWatch") -> Outcome:
     if relay:  # under the output's lock, after recovery
         relay.start()
+    flink_job = flink.name_stream_job(options, run.run_id)
     pipeline = beam.Pipeline(options=options)
     build_stream(pipeline, config, run, subscription=relay and relay.subscription)
     result = pipeline.run()
@@ -125,11 +128,18 @@ def _run_until_stopped(config: Config, options, run: RunContext, stop: threading
         if relay:
             _drain_relayed(relay, time.time(), window, deadline, finished)
         else:
+            open_end = _window_end(time.time(), window)
             LOG.info("stopping: committing the open window (until %s)",
                      time.strftime("%H:%M:%S", time.localtime(deadline)))
-            finished.wait(max(0.0, deadline - time.time()))
+            # Done once a pane of the open window (or a later one) is committed: a polling
+            # stream commits every window, seconds after its end on Flink.
+            while not finished.wait(0.5) and time.time() < deadline \
+                    and watch.latest_end < open_end:
+                pass
         if not finished.is_set():
             result.cancel()
+            if flink_job:  # Beam's Flink job server leaves the job running (pipelines/flink.py)
+                flink.cancel_jobs_named(options, flink_job)
     if failure:  # also one while the open window drained (the stream was "stopped" then)
         outcome.error = f"{type(failure[0]).__name__}: {failure[0]}"
     return outcome
@@ -161,6 +171,7 @@ class WindowWatch:
     def __init__(self, output: str, run_id: str, report: Callable[[dict], None]):
         self.pattern = fs.join(layout.runs_dir(output), f"{run_id}-w*.json")
         self.report, self.seen = report, set()
+        self.latest_end = 0.0  # the end (epoch seconds) of the latest window committed
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="newsbeam-windows")
 
@@ -183,6 +194,8 @@ class WindowWatch:
             for path in fresh:
                 manifest = json.loads(fs.read_bytes(path))
                 self.seen.add(path)
+                self.latest_end = max(self.latest_end, Timestamp.from_rfc3339(
+                    manifest["window_end"]).micros / 1e6)
                 self.report(manifest)
         except Exception:  # noqa: BLE001 - a line not printed must not stop the stream
             LOG.debug("window watch", exc_info=True)

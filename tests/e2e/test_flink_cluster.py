@@ -10,10 +10,15 @@ Central) into ~/.cache/newsbeam; later runs use that cache. Marked ``flink`` and
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 
 import pytest
@@ -21,8 +26,11 @@ import pytest
 from newsbeam.cli import main
 from tests.helpers.comparable import comparable_rows
 from tests.e2e.test_crash_and_lock import assert_every_input_once, inputs_config
+from tests.helpers.loopback import LoopbackSites, free_loopback
 from tests.helpers.portable import ROOT, fixtures_and_warc, run_on
-from tests.helpers.runs import read_manifests
+from tests.helpers.pubsub import wait_until
+from tests.helpers.runs import read_dataset, read_manifests, write_config
+from tests.modes.test_follow import GrowingFeed
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow, pytest.mark.timeout(1800)]
 # Beam's S3 filesystem imported now, with boto3: a run in this process imports Beam with
@@ -62,8 +70,7 @@ def test_the_fixtures_and_a_warc_on_flink_give_the_in_process_rows(flink_options
 
 def finished_jobs() -> int:
     """Jobs the cluster's JobManager finished (its REST API)."""
-    with urllib.request.urlopen("http://127.0.0.1:8081/overview", timeout=10) as answer:
-        return json.load(answer)["jobs-finished"]
+    return rest("/overview")["jobs-finished"]
 
 
 def test_an_output_on_s3_written_from_the_task_managers_has_the_same_rows(
@@ -109,3 +116,84 @@ def test_a_commit_killed_on_a_task_manager_is_finished_and_nothing_is_doubled(
     second = [m for m in read_manifests(output) if m["run_id"] != first["run_id"]]
     assert [m["counts"]["inputs"] for m in second] == [0]
 
+
+
+FEED_HOST = "127.0.0.2"
+
+
+def start_stream(config, options: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    """``newsbeam stream`` as a child process; its output lines are collected as they come."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsbeam", "stream", "--config", str(config), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    return process, lines
+
+
+def stop_stream(process: subprocess.Popen, lines: list[str]) -> dict:
+    """SIGTERM, then the stream's own manifest once it exited."""
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=180) == 0, "".join(lines[-30:])
+    (summary,) = [line for line in lines if " stopped: " in line]
+    return json.loads(pathlib.Path(summary.rsplit("manifest ", 1)[1].strip()).read_text())
+
+
+@pytest.mark.skipif(not free_loopback(), reason="needs 127.0.0.2 on loopback")
+def test_a_polling_stream_on_flink_commits_windows_stops_on_sigterm_and_resumes(
+        flink_options, tmp_path):
+    """``newsbeam stream`` polling a loopback feed (PeriodicImpulse) on the cluster, with a
+    Flink-only option passed through the job server (``--checkpointing_interval``): windows
+    commit while it runs, SIGTERM stops it with its manifest, and a restart after the feed
+    gained an entry ingests just that entry: nothing lost, nothing doubled."""
+    feed = GrowingFeed()
+    feed.entries = ["/a0", "/a1"]
+    options = [*flink_options, "--checkpointing_interval", "10000"]
+    with LoopbackSites([FEED_HOST], feed) as site:
+        feed.port = site.port
+        config = write_config(
+            tmp_path, [{"name": "feed", "kind": "feed", "url": site.url(FEED_HOST, "/feed.xml")}],
+            fetch={"allow_private_networks": True, "respect_robots": False,
+                   "per_host_delay_seconds": 0, "max_retries": 0},
+            stream={"poll_every": "5s", "window": "10s"})
+        output = tmp_path / "out"
+        urls = lambda: sorted(a["url"].rsplit("/", 1)[1]  # noqa: E731
+                              for a in read_dataset(output, "articles"))
+        started = time.monotonic()
+        process, lines = start_stream(config, options)
+        try:
+            wait_until(lambda: urls() == ["a0", "a1"], 300, "the first entries committed")
+            print(f"first articles committed {time.monotonic() - started:.1f} s after the "
+                  "stream was started")
+            assert checkpoint_intervals() == [10000]  # the Flink-only option reached Flink
+            feed.entries.append("/a2")
+            wait_until(lambda: urls() == ["a0", "a1", "a2"], 120, "a new entry committed")
+            assert process.poll() is None, "windows commit while the stream runs"
+            first = stop_stream(process, lines)
+            feed.entries.append("/a3")  # while no stream runs
+            process, lines = start_stream(config, options)
+            wait_until(lambda: urls() == ["a0", "a1", "a2", "a3"], 300, "the restart's entry")
+            second = stop_stream(process, lines)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        pages = sorted(p for p in site.paths() if not p.endswith("/feed.xml"))
+    assert first["status"] == second["status"] == "stopped"
+    assert first["counts"] == {"inputs": 3, "articles": 3, "duplicates": 0, "rejects": 0}
+    assert second["counts"] == {"inputs": 1, "articles": 1, "duplicates": 0, "rejects": 0}
+    assert first["commits"] and second["commits"]
+    assert pages == [f"{FEED_HOST}/a{i}" for i in range(4)]  # each page fetched once
+    assert not read_dataset(output, "duplicates") and not read_dataset(output, "rejects")
+
+
+def checkpoint_intervals() -> list[int]:
+    """The checkpoint interval (ms) of each running job on the cluster (its REST API)."""
+    jobs = rest("/jobs")["jobs"]
+    return [rest(f"/jobs/{job['id']}/checkpoints/config")["interval"]
+            for job in jobs if job["status"] == "RUNNING"]
+
+
+def rest(path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:8081{path}", timeout=10) as answer:
+        return json.load(answer)

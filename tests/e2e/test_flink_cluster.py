@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +25,7 @@ from newsbeam.cli import main
 from tests.helpers.comparable import comparable_rows
 from tests.e2e.test_crash_and_lock import assert_every_input_once, inputs_config
 from tests.helpers.loopback import LoopbackSites, free_loopback
-from tests.helpers.portable import ROOT, fixtures_and_warc, run_on
+from tests.helpers.portable import ROOT, fixtures_and_warc, local_cluster, run_on
 from tests.helpers.pubsub import wait_until
 from tests.helpers.runs import read_dataset, read_manifests, write_config
 from tests.modes.test_follow import GrowingFeed
@@ -41,16 +39,8 @@ SCRIPT = ROOT / "scripts" / "local-flink"
 
 @pytest.fixture(scope="module")
 def flink_options():
-    missing = [tool for tool in ("java", "mvn") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(f"scripts/local-flink needs {' and '.join(missing)}")
-    try:
-        started = subprocess.run([sys.executable, str(SCRIPT), "start"], capture_output=True,
-                                 text=True, timeout=1200)
-        assert started.returncode == 0, started.stderr[-3000:]
-        yield shlex.split(started.stdout.strip().splitlines()[-1])
-    finally:
-        subprocess.run([sys.executable, str(SCRIPT), "stop"], capture_output=True, timeout=120)
+    with local_cluster(SCRIPT, start_timeout=1200) as options:
+        yield options
 
 
 @pytest.fixture(scope="module")

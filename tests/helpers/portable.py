@@ -104,3 +104,24 @@ def run_on(config: pathlib.Path, output, runner_args: list[str]) -> dict:
     manifest = read_manifest(output)
     assert manifest["balanced"] and manifest["metrics"]["warc:records"] == 26
     return comparable_rows(output)
+
+
+@contextlib.contextmanager
+def local_cluster(script: pathlib.Path, start_timeout: float) -> Iterator[list[str]]:
+    """A cluster started by ``scripts/local-flink`` or ``scripts/local-spark``: yields the
+    Beam options its ``start`` printed last, and stops it (skips without java or mvn)."""
+    import shlex
+    import shutil
+
+    import pytest
+
+    missing = [tool for tool in ("java", "mvn") if not shutil.which(tool)]
+    if missing:
+        pytest.skip(f"{script.name} needs {' and '.join(missing)}")
+    try:
+        started = subprocess.run([sys.executable, str(script), "start"], capture_output=True,
+                                 text=True, timeout=start_timeout)
+        assert started.returncode == 0, started.stderr[-3000:]
+        yield shlex.split(started.stdout.strip().splitlines()[-1])
+    finally:
+        subprocess.run([sys.executable, str(script), "stop"], capture_output=True, timeout=120)

@@ -14,10 +14,10 @@ FileSystems miss e.g. ``--s3_endpoint_url`` and cannot reach the output). Worker
 this Python (``sys.executable``) and inherit this process's environment (PYTHONPATH
 included); their output goes to ``--log``. A job's environment
 parameters ``env.NAME`` set NAME in its workers' environment (``--environment_config
-'{"url": "127.0.0.1:50000", "params": {"env.NEWSBEAM_FAULT_AT": "first_rename"}}'``:
+'{"url": "127.0.0.1:8096", "params": {"env.NEWSBEAM_FAULT_AT": "first_rename"}}'``:
 how the tests inject a fault into a commit running on a TaskManager).
 
-    python scripts/sdk_worker_pool.py --port 50000 --log workers.log
+    python scripts/sdk_worker_pool.py --port 8096 --log workers.log
 """
 from __future__ import annotations
 

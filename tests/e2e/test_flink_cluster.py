@@ -130,6 +130,9 @@ def stop_stream(process: subprocess.Popen, lines: list[str]) -> dict:
     return json.loads(pathlib.Path(summary.rsplit("manifest ", 1)[1].strip()).read_text())
 
 
+# Run by hand (`-m manual`), not by .ci/run: on the 2-core machine the restarted stream's
+# job ran with no element flowing for minutes in 2 of 5 runs (cause not found; issue 19).
+@pytest.mark.manual
 @pytest.mark.skipif(not free_loopback(), reason="needs 127.0.0.2 on loopback")
 def test_a_polling_stream_on_flink_commits_windows_stops_on_sigterm_and_resumes(
         flink_options, tmp_path):

@@ -1,6 +1,6 @@
 """Metadata errors per corpus and per publisher (host), for comparing rule changes.
 
-    python -m bench.metadata_corpora run OUT.json [--plain]   # in the tree to measure
+    python -m bench.metadata_corpora run OUT.json [--plain] [--scrapinghub]   # in the tree
     python -m bench.metadata_corpora compare BASE.json NEW.json [PLAIN.json]
 
 Corpora with title/author/date truth: trafilatura (annotated) and newspaper4k (a
@@ -20,7 +20,7 @@ import pathlib
 import types
 from urllib.parse import urlsplit
 
-from bench.extraction_corpora import CORPUS, CorpusPage, trafilatura_pages
+from bench.extraction_corpora import CORPUS, CorpusPage, scrapinghub_pages, trafilatura_pages
 from bench.extraction_scoring import metadata_outcome
 
 FIELDS = ("title", "author", "date")
@@ -72,9 +72,11 @@ def _metadata_only() -> None:
     page_module._trafilatura_document = lambda tree, url: types.SimpleNamespace(text="x")
 
 
-def run(out: pathlib.Path, plain: bool) -> None:
+def run(out: pathlib.Path, plain: bool, scrapinghub: bool = False) -> None:
     pages = [p for p in trafilatura_pages() + newspaper4k_pages()
              if any(p.truth.get(f) for f in FIELDS)]
+    if scrapinghub:  # no metadata truth: its values are for reading changed pages by hand
+        pages += scrapinghub_pages()
     with multiprocessing.get_context("fork").Pool(2, initializer=_metadata_only) as pool:
         rows = pool.map(_score, [(p, plain) for p in pages], chunksize=8)
     out.write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
@@ -109,11 +111,13 @@ def main() -> None:
     one = sub.add_parser("run")
     one.add_argument("out", type=pathlib.Path)
     one.add_argument("--plain", action="store_true")
+    one.add_argument("--scrapinghub", action="store_true",
+                     help="also its 181 pages (values only, to read changes by hand)")
     two = sub.add_parser("compare")
     two.add_argument("files", type=pathlib.Path, nargs="+")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.out, args.plain)
+        run(args.out, args.plain, args.scrapinghub)
     else:
         loaded = [json.loads(f.read_text("utf-8")) for f in args.files]
         compare(loaded[0], loaded[1], loaded[2] if len(loaded) > 2 else None)

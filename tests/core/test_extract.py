@@ -329,6 +329,58 @@ def test_a_publisher_named_as_author_gives_way_to_the_person_of_the_byline():
     assert extract_html(page(head, byline + ARTICLE_BODY), url=url).authors == ["Max Beispiel"]
 
 
+def test_an_organization_named_as_author_gives_way_to_the_person_of_the_byline():
+    url = "https://www.kiel-kurier.de/a"  # the host names neither organization
+    typed = jsonld({"@type": "NewsArticle", "headline": "Hafenfest mit neuem Rekord",
+                    "author": {"@type": "Organization", "name": "KK"}})
+    byline = "<p><em>Von <span>Frieda Hansen</span></em></p>"
+    assert extract_html(page(typed, ARTICLE_BODY + byline), url=url).authors == \
+        ["Frieda Hansen"]
+    foundation = '<meta name="author" content="Stiftung Lesefreude e.V.">'
+    marked = '<div class="article-author">Jonas Petersen</div>'
+    assert extract_html(page(foundation, marked + ARTICLE_BODY), url=url).authors == \
+        ["Jonas Petersen"]
+    # No person on the page: the organization stays as declared.
+    assert extract_html(page(typed), url=url).authors == ["KK"]
+    assert extract_html(page(foundation), url=url).authors == ["Stiftung Lesefreude e.V."]
+    # A person typed Person, or a name that only looks short, is not replaced.
+    person = jsonld({"@type": "NewsArticle", "headline": "Hafenfest mit neuem Rekord",
+                     "author": {"@type": "Person", "name": "Se Ri Kim"}})
+    assert extract_html(page(person, ARTICLE_BODY + byline), url=url).authors == ["Se Ri Kim"]
+
+
+def test_a_byline_label_alone_names_the_author_in_the_text_after_it():
+    for line, names in (('<div><h5 class="t">Datum: </h5>03.11.2021<br>'
+                         '<h5 class="t">Autor: </h5>Ole Brandt</div>', ["Ole Brandt"]),
+                        ("<p><b>Von:</b><br><br>Grete Lindqvist</p>", ["Grete Lindqvist"]),
+                        ('<div><h4>Autor</h4><p><a href="/p/1">Nils Ahrens</a>, </p></div>',
+                         ["Nils Ahrens"]),
+                        ("<p><strong>Text:</strong> Hanna Vogt</p>", ["Hanna Vogt"])):
+        assert extract_html(page("", ARTICLE_BODY + line)).authors == names, line
+    # A role in lower case is no label; a place or one word after a label is no name.
+    for line in ("<p><b>Berta Uhl</b>, <span>author</span><br><b>Carl Moe</b></p>",
+                 "<p><b>Von:</b> Hamburg</p>", "<p><b>By</b> Staff</p>"):
+        assert extract_html(page("", ARTICLE_BODY + line)).authors == [], line
+    # An inline labelled byline later on the page is the better witness.
+    lone = '<div><span>By</span> <a href="/about">The Harbour Post</a></div>'
+    inline = "<p><em>Written by: <a>Julia Marsh</a></em></p>"
+    assert extract_html(page("", lone + ARTICLE_BODY + inline)).authors == ["Julia Marsh"]
+
+
+def test_a_user_name_or_domain_in_the_byline_stays_as_the_page_writes_it():
+    # trafilatura's heuristics make "Herr Rein", "Autor Blog Beispiel De", "Happyface".
+    for byline in ('<span class="author vcard"><a class="url fn n">Herr_Rein</a></span>',
+                   '<p class="author">Autor: <a>blog-beispiel.de</a></p>',
+                   '<span class="author">happyface313</span>'):
+        handle = byline.split(">")[-3 if "</a>" in byline else -2].split("<")[0].strip()
+        found = extract_html(page("", byline + ARTICLE_BODY)).authors
+        assert found == [handle], byline
+    # A name the page declares is not rewritten from the byline.
+    head = '<meta name="author" content="Hans Rein">'
+    byline = '<span class="author"><a>Herr_Rein</a></span>'
+    assert extract_html(page(head, byline + ARTICLE_BODY)).authors == ["Hans Rein"]
+
+
 def test_jsonld_graph_with_id_references():
     graph = {"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite", "@id": "https://ex.com/#website", "name": "Ex Site"},

@@ -15,8 +15,8 @@ Metadata precedence, per field (the first source with a usable value wins):
      (htmldate reads "since 2014" in a body as a publication date).
 A date the page prints after a publication label ("Erschienen am: 13.10.2021") comes
 before 1 and 2 when they declare no date or a bare one, so before a feed's too; authors
-that only name the publisher give way to the persons of a byline on the page
-(docs/live-sources.md, "Which date wins"; docs/pipeline.md).
+that only name the publisher or an organization give way to the persons of a byline on
+the page (docs/live-sources.md, "Which date wins"; docs/pipeline.md).
 The body text always comes from trafilatura.
 """
 from __future__ import annotations

@@ -65,6 +65,11 @@ def _jsonld_strings(value: Any, index: dict[str, dict], keys: tuple[str, ...]) -
     return strings_of(value)
 
 
+def _listed(value: Any) -> list[dict]:
+    """The objects of a JSON-LD value that may be one object or a list."""
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, dict)]
+
+
 def _jsonld_article(tree: HtmlElement) -> tuple[dict, dict[str, dict]] | None:
     """The first article node of the page's JSON-LD, with its block's ``@id`` index."""
     for script in tree.iter("script"):
@@ -91,6 +96,10 @@ def jsonld_candidates(tree: HtmlElement) -> Candidates:
     return {
         "title": strings("headline") + strings("name"),
         "authors": [strings("author")],
+        # authors typed Organization: the publisher (trafilatura skips them too)
+        "organizations": [name for author in _listed(node.get("author"))
+                          if "Organization" in _types(index.get(author.get("@id"), author))
+                          for name in _jsonld_strings(author, index, ("name",))],
         "published_at": strings("datePublished") + strings("dateCreated"),
         "description": strings("description"),
         "tags": [strings("keywords")],
@@ -162,7 +171,8 @@ _BYLINE_TEXT = re.compile(
     r"^(?:von|by|par|por|text|redaktion|autor(?:in|/in|en)?|auteur|author)\s*:?\s+",
     re.IGNORECASE)
 _MAX_BYLINE_WORDS = 4
-_NAME_PARTICLES = frozenset({"von", "van", "de", "der", "den", "la", "le", "da", "di", "du", "del", "zu"})
+_NAME_PARTICLES = frozenset({"von", "van", "de", "der", "den", "la", "le", "da", "di", "du", "del",
+                             "zu"})
 
 
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -192,18 +202,39 @@ def _byline_name(element: HtmlElement) -> str | None:
 _WITH_MARKS = etree.XPath("//*[@class or @id or @itemprop]")
 
 
-def byline_candidates(tree: HtmlElement) -> Candidates:
-    """Short texts of elements marked as bylines (``itemprop="author"``, a class or id
-    with "author"/"byline"): for pages whose author is only in the visible byline. The
-    first that holds a name: a label before it ("Posted") is skipped."""
+def _marked_bylines(tree: HtmlElement) -> Iterator[HtmlElement]:
+    """Elements marked as bylines (``itemprop="author"``, a class or id with "author",
+    "byline"), not author bios or comment boxes, in document order."""
     for element in _WITH_MARKS(tree):
         marks = " ".join(filter(None, (element.get("itemprop"), element.get("class"),
                                        element.get("id"))))
         if _BYLINE_MARK.search(marks) and not _NOT_BYLINE.search(marks):
-            name = _byline_name(element)
-            if name and split_authors(name):  # "Posted", "Alle Beiträge": look further
-                return {"authors": [name]}
+            yield element
+
+
+def byline_candidates(tree: HtmlElement) -> Candidates:
+    """Short texts of elements marked as bylines (``itemprop="author"``, a class or id
+    with "author"/"byline"): for pages whose author is only in the visible byline. The
+    first that holds a name: a label before it ("Posted") is skipped."""
+    for element in _marked_bylines(tree):
+        name = _byline_name(element)
+        if name and split_authors(name):  # "Posted", "Alle Beiträge": look further
+            return {"authors": [name]}
     return {"authors": []}
+
+
+_HANDLE = re.compile(r"[^\s/@]{2,40}")
+
+
+def byline_handle(tree: HtmlElement) -> str | None:
+    """The first marked byline that is one token, a user name or a domain ("Herr_Rein",
+    "happyface313", "www.example.com"), as the page writes it."""
+    for element in _marked_bylines(tree):
+        text = _BYLINE_TEXT.sub("", " ".join((element.text_content() or "").split()))
+        text = text.strip(",;:|-–·")  # "Redaktion," before a date
+        if _HANDLE.fullmatch(text) and _TWO_LETTERS.search(text):
+            return text
+    return None
 
 
 # A visible byline: a label ("Von", "By", "Par", "Autor:") and one or more names, alone in
@@ -233,7 +264,12 @@ def _labelled_names(text: str) -> list[str]:
     rest = _BYLINE_LABEL.sub("", text, count=1)
     if rest == text or len(text.split()) > _MAX_LABELLED_WORDS:
         return []
-    parts = [part for part in _NAME_LIST.split(rest) if part and not part.islower()]
+    return _names_only(rest)
+
+
+def _names_only(text: str) -> list[str]:
+    """The names in "Anna Muster und Max Beispiel, dpa"; [] unless every part is one."""
+    parts = [part for part in _NAME_LIST.split(text) if part and not part.islower()]
     if parts and all(len(part.split()) >= 2 and _looks_like_name(part) for part in parts):
         return parts
     return []
@@ -244,6 +280,24 @@ def labelled_byline_candidates(tree: HtmlElement) -> Candidates:
     for node in _TEXTS(tree):
         if _BYLINE_LABEL.match(node.lstrip()):
             names = _labelled_names(_line_of(node) or "")
+            if names:
+                return {"authors": [names]}
+    return {"authors": []}
+
+
+# A capitalized label alone in its element ("<h5>Autor:</h5> Peter Maahn", "<b>Von:</b>
+# <br>Götz Warnke"); lower case is a role in a list ("Marie Arana, author").
+_LONE_LABEL = re.compile(r"^(?:Von|By|Autor(?:in|en)?|Author|Text)\s*:?$")
+
+
+def lone_label_byline_candidates(tree: HtmlElement) -> Candidates:
+    """The names in the text after a byline label that stands alone: after the labelled
+    bylines (an inline "Written by: X" later on the page is the better witness)."""
+    texts = _TEXTS(tree)
+    for at, node in enumerate(texts[:-1]):
+        if _LONE_LABEL.match(node.strip()):
+            after = " ".join(texts[at + 1].split())
+            names = _names_only(after) if len(after.split()) <= _MAX_LABELLED_WORDS else []
             if names:
                 return {"authors": [names]}
     return {"authors": []}

@@ -11,7 +11,8 @@ under that decision, summed, are the leave-one-publisher-out errors. A rule is k
 if every publisher it touches would still be decided for it without itself (so a rule
 that helps one publisher alone is refused) and none is made worse. "missing -> wrong"
 counts pages where a rule puts a wrong value in place of none: not more errors, but worse
-data (read them, with the unannotated pages a rule changes).
+data (read them, with the unannotated pages a rule changes): a rule with more of them than
+pages fixed is refused.
 
 A publisher is the page's site ("edition.cnn.com" and "cnn.com" are cnn.com; a blog
 host's subdomain is its own); an archive's pages count under the archived site
@@ -70,10 +71,6 @@ def page_outcomes(rows: list[dict], field: str) -> dict[str, str]:
     return {r["key"]: r["outcomes"][field] for r in rows if field in r["outcomes"]}
 
 
-def page_errors(rows: list[dict], field: str) -> dict[str, bool]:
-    return {r["key"]: r["outcomes"][field] != "ok" for r in rows if field in r["outcomes"]}
-
-
 def verdict(before: dict, after: dict) -> dict:
     """Per publisher the change (errors before - after: > 0 fixed); held out in turn, the
     rule's decision from the rest and the held-out publisher's errors under it."""
@@ -91,6 +88,18 @@ def verdict(before: dict, after: dict) -> dict:
             "worse": worse, "decided_against": decided_against}
 
 
+def _page_changes(before_rows: list[dict], after_rows: list[dict], field: str,
+                  corpus: str) -> tuple[int, int, int]:
+    """Pages of ``corpus`` fixed, broken, and turned from missing to wrong."""
+    before = page_outcomes([r for r in before_rows if r["corpus"] == corpus], field)
+    after = page_outcomes([r for r in after_rows if r["corpus"] == corpus], field)
+    keys = [k for k in after if k in before]
+    fixed = sum(before[k] != "ok" and after[k] == "ok" for k in keys)
+    broken = sum(before[k] == "ok" and after[k] != "ok" for k in keys)
+    invented = sum(before[k] == "missing" and after[k] == "wrong" for k in keys)
+    return fixed, broken, invented
+
+
 def report(runs: list[list[dict]], names: list[str], field: str) -> None:
     plain, steps = runs[0], runs[1:]
     corpora = sorted({r["corpus"] for r in plain})
@@ -105,26 +114,24 @@ def report(runs: list[list[dict]], names: list[str], field: str) -> None:
         before = errors_by_publisher(before_rows, field)
         after = errors_by_publisher(after_rows, field)
         result = verdict(before, after)
-        b_pages, a_pages = page_errors(before_rows, field), page_errors(after_rows, field)
-        after_outcomes = page_outcomes(after_rows, field)
-        print(f"\n{name}: {'KEPT' if result['kept'] else 'refused'}")
+        lines, fixed_total, invented_total = [], 0, 0
         for corpus in corpora:
-            keys = [k for k, r in ((r["key"], r) for r in after_rows)
-                    if r["corpus"] == corpus and k in a_pages]
-            fixed = sum(b_pages[k] and not a_pages[k] for k in keys)
-            outcome = page_outcomes(before_rows, field)
-            invented = sum(outcome.get(k) == "missing" and after_outcomes.get(k) == "wrong"
-                           for k in keys)
-            broken = sum(a_pages[k] and not b_pages[k] for k in keys)
+            fixed, broken, invented = _page_changes(before_rows, after_rows, field, corpus)
+            fixed_total, invented_total = fixed_total + fixed, invented_total + invented
             gains = {p: g for (c, p), g in result["gain"].items() if c == corpus}
             old = sum(v for (c, _), v in before.items() if c == corpus)
             new = sum(v for (c, _), v in after.items() if c == corpus)
             lopo_change = sum(before[(corpus, p)] - result["lopo"][(corpus, p)] for p in gains)
-            if result["kept"]:
-                lopo_totals[corpus] -= lopo_change
-            print(f"  {corpus:12} {old:>4} -> {new:<4} pages +{fixed} -{broken}; publishers "
-                  f"+{sum(g > 0 for g in gains.values())} -{sum(g < 0 for g in gains.values())};"
-                  f" held out in turn: {old - lopo_change}; missing -> wrong: {invented}")
+            lines.append((corpus, lopo_change, f"  {corpus:12} {old:>4} -> {new:<4} pages "
+                          f"+{fixed} -{broken}; publishers +{sum(g > 0 for g in gains.values())}"
+                          f" -{sum(g < 0 for g in gains.values())}; held out in turn: "
+                          f"{old - lopo_change}; missing -> wrong: {invented}"))
+        # A rule that puts more wrong values where there were none than it fixes is refused.
+        kept = result["kept"] and invented_total < fixed_total
+        print(f"\n{name}: {'KEPT' if kept else 'refused'}")
+        for corpus, lopo_change, line in lines:
+            lopo_totals[corpus] -= lopo_change if kept else 0
+            print(line)
         for label in ("worse", "decided_against"):
             if result[label]:
                 print(f"  {label}: {', '.join(p for _, p in result[label])}")

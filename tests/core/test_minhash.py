@@ -7,7 +7,8 @@ import pytest
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.minhash import (
     Permutations, band_keys, bucket_pairs, candidate_probability, estimated_containment,
-    estimated_jaccard, lsh_bands, normalized_bytes, optimal_param, shingles, signature)
+    estimated_jaccard, lsh_bands, normalized_bytes, optimal_param, shingles, sign_text, sign_texts,
+    signature, signatures)
 from newsbeam.core.dedup.rank import rank
 from tests.helpers.article_rows import sample
 
@@ -54,6 +55,32 @@ def test_signature_is_seeded_and_reproducible():
     assert np.array_equal(sig(text), sig(text))
     other_seed = signature(shingle_hashes(text, 5), Permutations.create(112, 7))
     assert not np.array_equal(sig(text), other_seed)
+
+
+def test_signatures_of_many_texts_equal_one_at_a_time_and_the_definition():
+    rng = random.Random(5)
+    vocabulary = ["über", "Straße", "naïve", "don’t", "x", "ΣΊΣΥΦΟΣ", "a", "b"] + [
+        f"w{i}" for i in range(300)]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.choice([3, 49, 50, 51, 400])))
+             for _ in range(60)]
+    texts += [sample(0), "a " * 60, " ".join(f"long{i}" for i in range(12_000))]  # > 64 KiB
+    params = NearDedupConfig()
+    batched = sign_texts(texts, params, PERMS)
+    assert batched[-1] is not None and len(texts[-1]) > 1 << 16
+    assert any(s is None for s in batched) and sum(s is not None for s in batched) > 25
+    for text, got in zip(texts, batched):
+        grams = shingles(normalized_bytes(text), params.shingle_size)
+        if len(normalized_bytes(text).split()) < params.min_words:
+            assert got is None
+            continue
+        assert got == (len(set(grams.tolist())), signature(grams, PERMS).tobytes())
+        assert sign_text(text, params, PERMS) == got
+    # signature itself against the definition: min over the set of (a*x + b) mod 2**32
+    grams = [shingles(normalized_bytes(t), 5) for t in (sample(1), "p q r s t u v")]
+    for hashes, row in zip(grams, signatures(grams, PERMS)):
+        expected = [min((int(a) * x + int(b)) % 2 ** 32 for x in set(hashes.tolist()))
+                    for a, b in zip(PERMS.a, PERMS.b)]
+        assert row.tolist() == expected == signature(hashes, PERMS).tolist()
 
 
 def test_optimal_param_matches_the_s_curve():

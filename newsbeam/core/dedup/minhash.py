@@ -146,6 +146,17 @@ def signature(hashes: np.ndarray, perms: Permutations) -> np.ndarray:
     return values.min(axis=0)
 
 
+def signatures(hash_arrays: Sequence[np.ndarray], perms: Permutations) -> np.ndarray:
+    """``signature`` of several non-empty shingle arrays (one row each), bit for bit, as
+    one (permutations x all shingles) matrix reduced per text: numpy's cost per call and
+    per small array was over half of a 500-word text's signature (45 -> 14 us a text in
+    batches of 16-64)."""
+    values = np.multiply.outer(perms.a, np.concatenate(hash_arrays).astype(np.uint32))
+    values += perms.b[:, None]  # wraps mod 2**32, as in ``signature``
+    starts = np.cumsum([0] + [len(hashes) for hashes in hash_arrays[:-1]])
+    return np.minimum.reduceat(values, starts, axis=1).T
+
+
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
 
@@ -352,11 +363,22 @@ class Signed:
 
 def sign_text(text: str, params: NearDedupConfig, perms: Permutations) -> tuple[int, bytes] | None:
     """(distinct shingles, signature bytes), or None for a text under ``min_words``."""
-    data = normalized_bytes(text)
-    if data.count(b" ") + 1 < params.min_words:
-        return None
-    grams = shingles(data, params.shingle_size)
-    return distinct_count(grams), signature(grams, perms).tobytes()
+    return sign_texts([text], params, perms)[0]
+
+
+def sign_texts(texts: Sequence[str], params: NearDedupConfig, perms: Permutations
+               ) -> list[tuple[int, bytes] | None]:
+    """``sign_text`` of each text, their signatures computed together (``signatures``)."""
+    signed: list[tuple[int, bytes] | None] = [None] * len(texts)
+    at, grams = [], []
+    for index, text in enumerate(texts):
+        data = normalized_bytes(text)
+        if data.count(b" ") + 1 >= params.min_words:
+            at.append(index)  # >= 1 shingle: the config keeps min_words >= shingle_size
+            grams.append(shingles(data, params.shingle_size))
+    for index, hashes, values in zip(at, grams, signatures(grams, perms) if grams else ()):
+        signed[index] = distinct_count(hashes), values.tobytes()
+    return signed
 
 
 # A row may carry its (distinct shingles, signature bytes), made when it was extracted (a
@@ -364,12 +386,15 @@ def sign_text(text: str, params: NearDedupConfig, perms: Permutations) -> tuple[
 PRESIGNED = "_signed"
 
 
-def row_signature(row: dict, params: NearDedupConfig, perms: Permutations
-                  ) -> tuple[int, bytes] | None:
-    """``sign_text`` of the row's text, or the signature it carries."""
-    if PRESIGNED in row:
-        return row[PRESIGNED]
-    return sign_text(row["text"], params, perms)
+def row_signatures(rows: Sequence[dict], params: NearDedupConfig, perms: Permutations
+                   ) -> list[tuple[int, bytes] | None]:
+    """Each row's (distinct shingles, signature bytes): the one it carries, else
+    ``sign_texts`` of its text (the rows to sign, signed together)."""
+    signed = [row.get(PRESIGNED) for row in rows]
+    unsigned = [i for i, row in enumerate(rows) if PRESIGNED not in row]
+    for i, made in zip(unsigned, sign_texts([rows[i]["text"] for i in unsigned], params, perms)):
+        signed[i] = made
+    return signed
 
 
 def score(a: Signed, b: Signed, params: NearDedupConfig) -> float | None:

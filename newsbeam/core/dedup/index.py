@@ -7,6 +7,15 @@ from newsbeam.core.dedup.minhash import Signed
 from newsbeam.core.dedup.rank import rank
 
 
+# What ``index_entry`` reads of a row: all a kept row must keep to become an index row.
+INDEX_FIELDS = ("article_id", "published_at", "canonical_url", "content_hash", "run_id")
+
+
+def index_fields(row: dict) -> dict:
+    """The ``INDEX_FIELDS`` of ``row`` (None where it has none)."""
+    return {name: row.get(name) for name in INDEX_FIELDS}
+
+
 def index_entry(row: dict, signed: Signed | None) -> dict:
     """The index row of a kept article (``signed``: its signature; None for a short text)."""
     return {"article_id": row["article_id"], "published_at": row["published_at"],

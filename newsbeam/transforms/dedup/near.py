@@ -22,6 +22,7 @@ from newsbeam.core.dedup.minhash import (
     Permutations, Signed, band_hashes, bucket_members, bucket_pairs, lsh_bands,
     exact_similarity, near_duplicate_row, rank_partition, row_signatures, score, shingle_set,
     worth_exact_check)
+from newsbeam.core.dedup.index import index_fields
 from newsbeam.core.dedup.rank import article_id_of, is_earlier_run, rank
 
 
@@ -73,17 +74,20 @@ class _Sign(beam.DoFn):
 
 
 # Rows a waiting pack holds: zstd sees their shared words (1.54 -> 1.14 KB a 500-word
-# bench row with its signature), and the two stages that read them see 64x fewer elements.
+# bench row with its signature), and the stages that read them see 64x fewer elements.
 WAIT_PACK = 64
+KEPT_WAITING = "kept_waiting"
 
 
 class _Compress(beam.DoFn):
-    """(row, Signed or None) -> (article ids, pickled [(row, Signed, timestamp), ...], zstd
-    level 1), ``WAIT_PACK`` rows a pack: every row of the run waits for the clusters, and
-    the in-process runner holds two to four copies of a stage's input while it hands it
-    over (at 100k documents the rows took the peak from ~1.0 to 1.7 GB). Fused with the
-    signing, so the pair itself is never encoded. The ids say, without decompressing,
-    whether a pack holds a wanted row."""
+    """(row, Signed or None) -> packs of ``WAIT_PACK`` rows, (article ids, pickled [(row,
+    timestamp), ...], zstd level 1), and to ``kept_waiting`` packs of their index fields
+    with their Signed (for ``kept_signed``). Every row of the run waits for the clusters,
+    and the in-process runner holds two to four copies of a stage's input while it hands it
+    over (at 100k documents the rows took the peak from ~1.0 to 1.7 GB); the signatures
+    (incompressible, 40% of a packed row) wait apart, so each hand-over is smaller. Fused
+    with the signing, so the pair itself is never encoded. The ids say, without
+    decompressing, whether a pack holds a wanted row."""
 
     def setup(self):
         self.compressor = zstandard.ZstdCompressor(level=1)
@@ -92,19 +96,24 @@ class _Compress(beam.DoFn):
         self.packs: dict = {}  # window -> [(row, Signed, timestamp)]
 
     def process(self, row_signed: tuple, timestamp=beam.DoFn.TimestampParam,
-                window=beam.DoFn.WindowParam) -> Iterator[tuple]:
+                window=beam.DoFn.WindowParam) -> Iterator:
         pack = self.packs.setdefault(window, [])
         pack.append((*row_signed, timestamp))
         if len(pack) >= WAIT_PACK:
-            yield self._packed(self.packs.pop(window))
+            yield from self._packed(self.packs.pop(window))
 
     def finish_bundle(self) -> Iterator:
         for window, pack in self.packs.items():
-            yield emit_in(window, self._packed(pack))
+            yield from self._packed(pack, lambda value, window=window: emit_in(window, value))
 
-    def _packed(self, pack: list) -> tuple:
-        return tuple(row["article_id"] for row, _, _ in pack), self.compressor.compress(
-            pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL))
+    def _packed(self, pack: list, emit=lambda value: value) -> Iterator:
+        ids = tuple(row["article_id"] for row, _, _ in pack)
+        yield emit((ids, self._blob([(row, timestamp) for row, _, timestamp in pack])))
+        yield beam.pvalue.TaggedOutput(KEPT_WAITING, emit((ids, self._blob(
+            [(index_fields(row), own, timestamp) for row, own, timestamp in pack]))))
+
+    def _blob(self, entries: list) -> bytes:
+        return self.compressor.compress(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 PARTITIONS = 256         # each shuffle of the stage moves this many groups...
@@ -312,7 +321,7 @@ class _ShingleWanted(beam.DoFn):
     def process(self, waiting: tuple, wanted: dict) -> Iterator[tuple]:
         article_ids, blob = waiting
         if any(article_id in wanted for article_id in article_ids):
-            for row, _, _ in pickle.loads(self.decompressor.decompress(blob)):
+            for row, _ in pickle.loads(self.decompressor.decompress(blob)):
                 if row["article_id"] in wanted:
                     yield row["article_id"], shingle_set(self.texts.text(row), self.params)
 
@@ -360,12 +369,10 @@ KEPT_SIGNED = "kept_signed"
 
 class _Fold(beam.DoFn):
     """A waiting pack -> each row's article (kept) or ``near`` duplicate row of its
-    canonical, in the row's own timestamp, looked up in ``roots`` ({member article id: canonical's Signed}, a side
-    input: folded copies are few, so the rows themselves are never shuffled).
-
-    A kept article also goes to ``kept_signed`` with its Signed (None for a short text):
-    what the cross-run index persists.
-    """
+    canonical, in the row's own timestamp, looked up in ``roots`` ({member article id:
+    canonical's Signed}) with the member's own Signed from ``clustered`` ({article id:
+    Signed} of every member of a verified edge): side inputs, as folded copies are few, so
+    the rows themselves are never shuffled."""
 
     def __init__(self, params: NearDedupConfig):
         self.params = params
@@ -374,17 +381,30 @@ class _Fold(beam.DoFn):
     def setup(self):
         self.decompressor = zstandard.ZstdDecompressor()
 
-    def process(self, waiting: tuple, roots: dict, window=beam.DoFn.WindowParam) -> Iterator:
-        for row, own, timestamp in pickle.loads(self.decompressor.decompress(waiting[1])):
-            root = roots.get(row["article_id"])
+    def process(self, waiting: tuple, roots: dict, clustered: dict,
+                window=beam.DoFn.WindowParam) -> Iterator:
+        for row, timestamp in pickle.loads(self.decompressor.decompress(waiting[1])):
+            article_id = row["article_id"]
+            root = roots.get(article_id)
             if root is None:
                 yield WindowedValue(row, timestamp, [window])
-                yield beam.pvalue.TaggedOutput(KEPT_SIGNED,
-                                               WindowedValue((row, own), timestamp, [window]))
             else:
                 self.folded.inc()
-                yield beam.pvalue.TaggedOutput("duplicates", WindowedValue(
-                    near_duplicate_row(row, own, root, self.params), timestamp, [window]))
+                yield beam.pvalue.TaggedOutput("duplicates", WindowedValue(near_duplicate_row(
+                    row, clustered[article_id], root, self.params), timestamp, [window]))
+
+
+class _KeptSigned(beam.DoFn):
+    """A ``kept_waiting`` pack -> (index fields, Signed or None) of each row not folded
+    (``roots``, as ``_Fold``'s): what the cross-run index persists (None: a short text)."""
+
+    def setup(self):
+        self.decompressor = zstandard.ZstdDecompressor()
+
+    def process(self, waiting: tuple, roots: dict, window=beam.DoFn.WindowParam) -> Iterator:
+        for fields, own, timestamp in pickle.loads(self.decompressor.decompress(waiting[1])):
+            if fields["article_id"] not in roots:
+                yield WindowedValue((fields, own), timestamp, [window])
 
 
 class NearDedup(beam.PTransform):
@@ -421,8 +441,9 @@ class NearDedup(beam.PTransform):
             | "GroupPairs" >> beam.GroupByKey()
             | "Verify" >> beam.ParDo(_Verify(self.params)).with_outputs(
                 CLUSTERED, UNCERTAIN, main="edges"))
-        waiting = signed[WITH_ROW] | "Compress" >> beam.ParDo(_Compress())
-        exact = self._exact_check(verified[UNCERTAIN], waiting)
+        waiting = signed[WITH_ROW] | "Compress" >> beam.ParDo(_Compress()).with_outputs(
+            KEPT_WAITING, main="main")
+        exact = self._exact_check(verified[UNCERTAIN], waiting.main)
         members = ((verified.edges, exact.edges) | "AllEdges" >> beam.Flatten()
                    | "Components" >> ConnectedComponents()
                    | "MembersByRoot" >> beam.FlatMap(_members_by_root))
@@ -430,11 +451,16 @@ class NearDedup(beam.PTransform):
         roots = ({"members": members, "signed": clustered}
                  | "JoinRoot" >> beam.CoGroupByKey()
                  | "RootPerMember" >> beam.FlatMap(_root_per_member))
-        # roots by position: Beam passed a keyword side input twice beside a WindowParam
-        folded = waiting | "Fold" >> beam.ParDo(_Fold(self.params), beam.pvalue.AsDict(
-            roots)).with_outputs("duplicates", KEPT_SIGNED, main="articles")
+        by_id = clustered | "ById" >> beam.MapTuple(lambda rank, signed: (signed.article_id,
+                                                                          signed))
+        # Side inputs by position: Beam passed a keyword one twice beside a WindowParam.
+        folded = waiting.main | "Fold" >> beam.ParDo(
+            _Fold(self.params), beam.pvalue.AsDict(roots), beam.pvalue.AsDict(by_id)
+        ).with_outputs("duplicates", main="articles")
+        kept_signed = waiting[KEPT_WAITING] | "KeptSigned" >> beam.ParDo(
+            _KeptSigned(), beam.pvalue.AsDict(roots))
         return {"articles": folded.articles, "duplicates": folded.duplicates,
-                KEPT_SIGNED: folded[KEPT_SIGNED]}
+                KEPT_SIGNED: kept_signed}
 
     def _exact_check(self, uncertain, waiting):
         """Uncertain pairs -> the edges their exact shingle sets confirm (``_ExactCheck``);

@@ -8,12 +8,15 @@ import random
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
 
 from tests.helpers.article_rows import article, sample
 from tests.helpers.runs import RUNNER_ARGS, SAMPLES, read_dataset, write_config
 from newsbeam.cli import main
 from newsbeam.config import NearDedupConfig
-from newsbeam.transforms.dedup.near import NearDedup
+from newsbeam.core.dedup.index import index_fields
+from newsbeam.core.dedup.minhash import Permutations, sign_text
+from newsbeam.transforms.dedup.near import KEPT_SIGNED, SIGN_BATCH, WAIT_PACK, NearDedup
 
 
 def as_html(number: int, headline: str, site: str, published: str, edit: bool) -> str:
@@ -147,3 +150,29 @@ def test_clusters_and_canonicals_are_the_same_across_workers_and_input_order():
     shuffled = rows[:]
     random.Random(7).shuffle(shuffled)
     _fold(shuffled, "--direct_running_mode=multi_processing", "--direct_num_workers=2")
+
+
+def test_rows_keep_their_timestamps_and_kept_rows_their_signatures():
+    """More rows than a signing batch and a waiting pack (both flush mid-bundle and at its
+    end): every row leaves in its own timestamp, and ``kept_signed`` holds exactly the kept
+    rows, each with its index fields and its own signature (None for a short text)."""
+    filler = [article(" ".join(f"w{i}x{j}" for j in range(60)), f"f{i}", day=3)
+              for i in range(max(SIGN_BATCH, WAIT_PACK) * 2 + 7)]
+    rows = _copies() + filler + [article("too short to sign", "short", day=4)]
+    params = NearDedupConfig()
+    perms = Permutations.create(params.num_perm, params.seed)
+    folded = {copy for copy, _ in EXPECTED}
+    kept = [r for r in rows if r["url"] not in folded]
+    expected_signed = [(index_fields(r), sign_text(r["text"], params, perms)) for r in kept]
+    assert expected_signed[-1][1] is None and len(kept) == len(rows) - len(folded)
+    with beam.Pipeline(runner="FnApiRunner") as pipeline:
+        stamped = (pipeline | beam.Create(list(enumerate(rows)))
+                   | beam.MapTuple(lambda i, row: TimestampedValue(row, 1000 + i)))
+        out = (stamped, pipeline | "None" >> beam.Create([])) | NearDedup(params)
+        stamps = ((out["articles"], out["duplicates"]) | beam.Flatten()
+                  | beam.Map(lambda row, t=beam.DoFn.TimestampParam: (row["url"], int(t))))
+        assert_that(stamps, equal_to([(r["url"], 1000 + i) for i, r in enumerate(rows)]),
+                    label="Stamps")
+        signed = out[KEPT_SIGNED] | beam.MapTuple(
+            lambda fields, s: (fields, None if s is None else (s.size, s.signature)))
+        assert_that(signed, equal_to(expected_signed), label="KeptSigned")

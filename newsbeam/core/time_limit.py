@@ -3,8 +3,11 @@
 Beam runs DoFns in worker threads, where ``signal.alarm`` cannot interrupt them, and a
 thread stuck in C code (lxml, regexes) cannot be stopped at all. A child process can be
 killed: on timeout it is, a fresh one takes its place, and the item is rejected with
-``<stage>_timeout``. The child is started once (``spawn``: no forking of a threaded Beam
-worker) and reused, so the cost per item is pickling it there and the result back.
+``<stage>_timeout``. The child is started once and reused, so the cost per item is pickling
+it there and the result back. No child is forked from a threaded Beam worker: on Linux they
+are forked from a fork server, a fresh single-threaded process that imports the function's
+module (and what ``preload`` names) once, so every child, and every fresh one after a
+timeout, starts with its imports and warm-ups done; elsewhere each is ``spawn``-ed.
 
 The limit counts the child's CPU time, not wall-clock time, so an item's outcome does not
 depend on how busy the machine is: on a loaded machine (other runs, other workers) a page
@@ -18,9 +21,12 @@ the limit. Where ``/proc`` is missing (macOS, Windows) the limit is wall-clock t
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -29,7 +35,9 @@ from typing import Any, Callable, Iterator
 from newsbeam.core.lazy import ImportedFunction
 from newsbeam.records.documents import Rejected
 
-_CONTEXT = multiprocessing.get_context("spawn")
+# Linux only: macOS's system libraries are not safe to use after a fork.
+FORK_SERVER = sys.platform.startswith("linux")
+_CONTEXT = multiprocessing.get_context("forkserver" if FORK_SERVER else "spawn")
 _STOP_SECONDS = 5  # how long a finished child gets to exit before it is killed
 _START_SECONDS = 120  # a child that cannot import its function in this time is broken
 _READY = "ready"
@@ -71,9 +79,37 @@ def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
 # (fn, stage) -> [(process, connection, ready), ...]: children started early (not ready
 # yet) or kept warm by ``close(keep=True)`` (ready).
 _spares: dict[tuple, list[tuple]] = {}
+_starting: dict[tuple, threading.Thread] = {}  # (fn, stage) -> prestart's launches under way
+_preloaded: list[str] = []
+
+
+def preload(*modules: str) -> None:
+    """Have the fork server import ``modules`` before it forks a child (only if it has not
+    started yet; with ``spawn`` each child imports what its function needs itself)."""
+    _preloaded.extend(module for module in modules if module not in _preloaded)
+    if FORK_SERVER:
+        _CONTEXT.set_forkserver_preload(list(_preloaded))
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server and wait for it, once none of its children runs (at exit). So
+    its CPU time and its children's count in this process's tree, as spawned children's
+    do (``time``, the benchmarks); left alone it would stop by itself, reaped by no one."""
+    if FORK_SERVER and not multiprocessing.active_children():
+        # CPython's own stop (3.8-3.13): close the "alive" pipe, wait for the server.
+        stop = getattr(multiprocessing.forkserver._forkserver, "_stop", None)
+        if stop is not None:
+            stop()
+
+
+_stop_at_exit = threading.Lock()  # held for good once the exit handler is registered
 
 
 def _launch(fn: Callable[[Any], Any], stage: str) -> tuple:
+    if isinstance(fn, ImportedFunction):
+        preload(fn.module)
+    if FORK_SERVER and _stop_at_exit.acquire(blocking=False):
+        atexit.register(stop_fork_server)
     parent, child = _CONTEXT.Pipe()
     process = _CONTEXT.Process(target=_serve, args=(fn, child), daemon=True,
                                name=f"newsbeam-{stage}")
@@ -85,9 +121,29 @@ def _launch(fn: Callable[[Any], Any], stage: str) -> tuple:
 def prestart(fn: Callable[[Any], Any], stage: str, count: int = 1) -> None:
     """Have ``count`` children for ``fn`` started now, so that their imports overlap other
     start-up work; the next ``TimeLimited`` of the same ``fn`` and ``stage`` in this
-    process take them over (one each)."""
-    spares = _spares.setdefault((fn, stage), [])
-    spares.extend(_launch(fn, stage) for _ in range(count - len(spares)))
+    process take them over (one each). Returns at once: a fork server answers only once
+    it has imported what it preloads, so the children are launched from a thread."""
+    key = (fn, stage)
+    _launched(key)
+    spares = _spares.setdefault(key, [])
+    missing = count - len(spares)
+    if missing <= 0:
+        return
+
+    def launch() -> None:
+        for _ in range(missing):
+            spares.append(_launch(fn, stage))
+
+    thread = _starting[key] = threading.Thread(target=launch, daemon=True,
+                                               name=f"newsbeam-{stage}-prestart")
+    thread.start()
+
+
+def _launched(key: tuple) -> None:
+    """Wait for prestart's launches of ``key`` (the spares are all there afterwards)."""
+    thread = _starting.pop(key, None)
+    if thread is not None:
+        thread.join()
 
 
 _warm_depth = [0]  # how many ``warm()`` blocks this process is in
@@ -116,6 +172,8 @@ def warm() -> Iterator[None]:
 def discard_spares() -> None:
     """Stop the children ``prestart`` started (or ``close`` kept) that no ``TimeLimited``
     took over; inside ``warm()`` they are kept for the next run."""
+    for key in list(_starting):
+        _launched(key)
     while _spares and not _is_warm():
         for process, conn, _ready in _spares.popitem()[1]:
             conn.close()
@@ -136,6 +194,7 @@ class TimeLimited:
         """Start the child (or take over a spare) without waiting for its imports: children
         started together import at the same time."""
         if self._process is None:
+            _launched((self.fn, self.stage))
             spares = _spares.get((self.fn, self.stage))
             self._process, self._conn, self._ready = (
                 spares.pop() if spares else _launch(self.fn, self.stage))

@@ -186,7 +186,7 @@ def run_steps(plan_: Plan, options, extract_timeout: float | None, extract_proce
                 progress.flush()
             # Overlaps the workers' set-up with building the graph (a held pool needs none).
             if step.extracts and runs_in_process(options) and (early is None or not done):
-                warm_start(extract_timeout, extract_processes)
+                warm_start(extract_timeout, extract_processes, many_pages=bool(plan_.chunks))
             if early is not None:
                 early.ahead_of(done)
             pipeline = beam.Pipeline(options=options)

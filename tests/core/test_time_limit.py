@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import pathlib
+import resource
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from tests.helpers.child_functions import nap, spin
@@ -81,6 +87,7 @@ def test_a_prestarted_child_is_taken_over_and_an_unclaimed_one_stopped():
     fn = ImportedFunction("tests.helpers.child_functions", "nap")
     prestart(fn, "extract")
     prestart(ImportedFunction("tests.helpers.child_functions", "nap"), "normalize")
+    time_limit._launched((fn, "extract"))  # prestart launches from a thread
     [(spare, _conn, _ready)] = time_limit._spares[fn, "extract"]
     runner = TimeLimited(ImportedFunction("tests.helpers.child_functions", "nap"), 5, "extract")
     runner.start()
@@ -89,6 +96,7 @@ def test_a_prestarted_child_is_taken_over_and_an_unclaimed_one_stopped():
         assert runner(0.01) == 0.01
     finally:
         runner.close()
+    time_limit._launched((fn, "normalize"))
     [(unclaimed, _conn, _ready)] = [s for spares in time_limit._spares.values() for s in spares]
     discard_spares()
     assert not time_limit._spares and not unclaimed.is_alive()
@@ -101,6 +109,7 @@ def test_a_child_kept_for_later_is_taken_over_ready_and_prestart_adds_only_what_
     runner.close(keep=True)  # a process that runs again soon (follow) keeps its child
     try:
         prestart(runner.fn, "extract", 2)  # one is there: one more is started
+        time_limit._launched((runner.fn, "extract"))
         assert [s[0] is kept for s in time_limit._spares[runner.fn, "extract"]] == [True, False]
         again = TimeLimited(runner.fn, 5, "extract")
         again.launch()  # the last one first: the one just started
@@ -113,3 +122,52 @@ def test_a_child_kept_for_later_is_taken_over_ready_and_prestart_adds_only_what_
         assert not kept.is_alive()
     finally:
         discard_spares()
+
+
+# --- the fork server (Linux) -----------------------------------------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+needs_fork_server = pytest.mark.skipif(not time_limit.FORK_SERVER,
+                                       reason="children come from a fork server on Linux only")
+
+
+def in_fresh_process(script: str) -> str:
+    """``script``'s output, run in a new interpreter: a process has one fork server, started
+    with the preloads named before its first child."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@needs_fork_server
+def test_children_are_forked_with_the_modules_the_fork_server_preloaded():
+    imported_in, child, parent = json.loads(in_fresh_process("""
+        import json, os
+        from newsbeam.core.lazy import ImportedFunction
+        from newsbeam.core.time_limit import TimeLimited, preload
+        preload("tests.helpers.preloaded")
+        runner = TimeLimited(ImportedFunction("tests.helpers.child_functions",
+                                              "imported_where"), 30, "extract")
+        print(json.dumps([*runner("tests.helpers.preloaded"), os.getpid()]))
+        runner.close()
+    """))
+    assert imported_in not in (child, parent)  # imported once, before the child was forked
+
+
+@needs_fork_server
+def test_the_cpu_time_of_forked_children_counts_in_the_process_tree():
+    # A spawned child is waited for by its parent, so its CPU time adds to the parent's
+    # tree (what ``time`` and the benchmarks read); a forked one's must too.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    in_fresh_process("""
+        from newsbeam.core.lazy import ImportedFunction
+        from newsbeam.core.time_limit import TimeLimited
+        runner = TimeLimited(ImportedFunction("tests.helpers.child_functions", "burn"), 30,
+                             "extract")
+        print(runner(1.0))
+        runner.close()
+    """)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) >= 1.0

@@ -44,3 +44,26 @@ class Job:
 
 def nap_job(job: Job) -> str:
     return f"{job.uri} napped {nap(job.seconds)}"
+
+
+def imported_where(module: str) -> tuple[int, int]:
+    """(the pid ``module`` was imported in, this process's pid): whether a child got the
+    module from its fork server or imported it itself."""
+    import importlib
+
+    return importlib.import_module(module).IMPORTED_IN, os.getpid()
+
+
+def compiled_locales(_item=None) -> int:
+    """How many locales dateparser has compiled its split regex for in this process."""
+    from dateparser.languages.dictionary import Dictionary
+
+    return sum(len(names) for names in Dictionary._split_regex_cache.values())
+
+
+def burn(seconds: float) -> float:
+    """Computes for ``seconds`` of CPU time, returns them."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds

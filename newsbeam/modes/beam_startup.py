@@ -2,7 +2,7 @@
 through: ``start`` before the process imports Beam, and ``cache_dofn_specs`` (again, a no-op
 then) whenever a run's lifecycle begins, so library callers get it too.
 
-Four measures, each a change to how Beam behaves in this process:
+Five measures, each a change to how Beam (or pyarrow) behaves in this process:
 
 - **Lean import** (``sys.modules`` edits): ``import apache_beam`` imports every optional
   library it finds installed, used or not: pandas (~0.5 s), the Pub/Sub client (~0.25 s),
@@ -26,9 +26,14 @@ Four measures, each a change to how Beam behaves in this process:
   time under cProfile). A view holds no values of its own (they live in the options'
   ``_all_options``, which every view shares), so each options object keeps one view per
   class, made again only if its flags or values dict were replaced.
+- **pyarrow without pandas**: pyarrow asks whether pandas is there at the first list it
+  converts (the first Parquet write), by importing it: ~0.5 CPU s in the pipeline's thread,
+  for no pandas object ever reaches pyarrow here. That one probe is answered "no" (pyarrow
+  keeps the answer); ``Table.to_pandas`` and the like still import pandas when called.
 
-Each is fitted to one Beam version (``FITTED_BEAM``) and stays off on any other; the canary
-tests in tests/modes/test_beam_startup.py fail when Beam stops calling what they replace.
+Each is fitted to one Beam version (``FITTED_BEAM``; the last also to one pyarrow release,
+``FITTED_PYARROW``) and stays off on any other; the canary tests in
+tests/modes/test_beam_startup.py fail when Beam stops calling what they replace.
 """
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ from newsbeam.config import Config, FilesSource, UrlsSource, WarcSource, has_sch
 
 LOG = logging.getLogger(__name__)
 FITTED_BEAM = "2.77.0"  # the Beam version every measure below was checked against
+FITTED_PYARROW = "25."  # the pyarrow release line whose pandas probe was checked
 NEVER_USED = ("pandas", "pymongo")
 PUBSUB_CLIENT = ("google.cloud.pubsub",)
 S3_CLIENT = ("boto3",)
@@ -72,6 +78,7 @@ def start(paths: Iterable[str], beam_args: list[str], streams: bool = False) -> 
     before anything imports Beam. ``streams``: the mode may read Pub/Sub."""
     skip_ipython_probe()
     import_beam_without(unused_modules(paths, beam_args, streams))
+    pyarrow_without_pandas()
     cache_dofn_specs()
 
 
@@ -117,6 +124,33 @@ def import_beam_without(hidden: tuple[str, ...]) -> None:
         for name in blocked:
             if sys.modules.get(name, True) is None:
                 del sys.modules[name]
+
+
+class _NoPandas:
+    """An import finder that has pandas look uninstalled (pyarrow's compiled import looks a
+    ``None`` in ``sys.modules`` up as a module, so that way does not hide it)."""
+
+    @staticmethod
+    def find_spec(name: str, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def pyarrow_without_pandas() -> None:
+    """pyarrow's one probe for pandas answered "not installed", unless pandas is imported
+    already (then it is used as always); only on the fitted Beam and pyarrow."""
+    if "pandas" in sys.modules or not fits():
+        return
+    import pyarrow  # imported by Beam already
+
+    if not pyarrow.__version__.startswith(FITTED_PYARROW):
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pyarrow.array([])  # a list: pyarrow asks whether it is a pandas object
+    finally:
+        sys.meta_path.remove(_NoPandas)
 
 
 def skip_ipython_probe() -> None:

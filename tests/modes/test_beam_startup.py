@@ -178,3 +178,28 @@ def test_canary_beam_asks_for_option_views_building_a_graph(monkeypatch):
     pipeline = beam.Pipeline(runner="FnApiRunner")
     _ = pipeline | beam.Create([1]) | beam.Map(str) | beam.Map(len)
     assert len(calls) >= 6  # several views per transform applied
+
+
+def test_parquet_writes_leave_pandas_out_and_it_still_imports_when_asked_for(tmp_path):
+    fresh_interpreter(
+        "import sys\n"
+        "from newsbeam.modes import beam_startup\n"
+        "beam_startup.start(['/out'], [])\n"
+        "import pyarrow as pa\n"
+        "from newsbeam.store.parquet import read_table, write_parquet\n"
+        "schema = pa.schema([('a', pa.int64()), ('b', pa.string())])\n"
+        f"path = {str(tmp_path / 'rows.parquet')!r}\n"
+        "assert write_parquet(path, schema, [{'a': 1, 'b': 'x'}]) == 1\n"
+        "assert 'pandas' not in sys.modules\n"
+        "frame = read_table(path).to_pandas()\n"
+        "assert 'pandas' in sys.modules and frame['b'].tolist() == ['x']\n")
+
+
+def test_canary_pyarrow_imports_pandas_at_its_first_list_conversion():
+    # If this fails, pyarrow stopped probing for pandas there: drop pyarrow_without_pandas.
+    fresh_interpreter(
+        "import sys, importlib.util\n"
+        "import pyarrow as pa\n"
+        "assert 'pandas' not in sys.modules\n"
+        "pa.Table.from_pylist([{'a': 1}])\n"
+        "assert 'pandas' in sys.modules or not importlib.util.find_spec('pandas')\n")

@@ -72,13 +72,14 @@ class Plan:
         return {"counters": dict(sorted(counters.items())), "stage_seconds": seconds}
 
 
-def chunked_files(config: Config, reprocess: bool) -> tuple[list[list[FileInput]] | None, int]:
-    """(the chunks, files skipped) of a run whose sources are all local files and more
-    than one chunk's worth, without the files earlier runs read unchanged (skipped);
-    (None, 0) for a run of one pipeline."""
+def chunked_files(config: Config, reprocess: bool
+                  ) -> tuple[list[list[FileInput]] | None, int, bool]:
+    """(the chunks, files skipped, whether earlier runs read any file) of a run whose
+    sources are all local files and more than one chunk's worth, without the files earlier
+    runs read unchanged (skipped); (None, 0, True) for a run of one pipeline."""
     sources = list(config.sources)
     if not sources or not all(isinstance(s, FilesSource) for s in sources):
-        return None, 0  # feeds, URLs and WARC archives: one pipeline (not chunked yet)
+        return None, 0, True  # feeds, URLs and WARC archives: one pipeline (not chunked yet)
     limits = config.limits
     items = listed_files(sources)
 
@@ -86,25 +87,26 @@ def chunked_files(config: Config, reprocess: bool) -> tuple[list[list[FileInput]
         return plan_chunks(items, [item.size for item in items], limits.chunk_inputs,
                            int(limits.chunk_mb * 2**20))
     if len(chunks()) <= 1:
-        return None, 0
+        return None, 0, True
     listed = len(items)
-    if not reprocess:
+    earlier = bool(state_files(config.output, FILES))
+    if not reprocess and earlier:
         known = {file_key(row) for path in state_files(config.output, FILES)
                  for row in iter_rows(path, ["path", "size", "mtime"])}
         items = [item for item in items if item.key not in known]
-    return chunks(), listed - len(items)
+    return chunks(), listed - len(items), earlier
 
 
 def plan(config: Config, run: RunContext, reprocess: bool) -> Plan:
     """The pipelines of a run (read under its lock: the listing and state it sees)."""
-    chunks, skipped = chunked_files(config, reprocess)
+    chunks, skipped, earlier = chunked_files(config, reprocess)
     pending = bool(state_files(config.output, PENDING))  # a stopped chunked run's
     settle = Step("settle", lambda p: batch.build_settle(p, config, run), False)
     whole = Step("run", lambda p: batch.build_pipeline(p, config, run, reprocess), True)
     if chunks is None:
         return Plan(([settle] if pending else []) + [whole])
     steps = [Step(f"chunk {number}", lambda p, files=files, number=number: batch.build_chunk(
-                  p, config, run, files, number, reprocess), True, files)
+                  p, config, run, files, number, reprocess, earlier), True, files)
              for number, files in enumerate(chunks, 1)]
     return Plan(steps + [settle], len(chunks), skipped, config.limits.max_document_bytes)
 

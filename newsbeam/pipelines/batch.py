@@ -41,15 +41,20 @@ def build_pipeline(pipeline: beam.Pipeline, config: Config, run: RunContext,
 
 
 def build_chunk(pipeline: beam.Pipeline, config: Config, run: RunContext,
-                files: list[FileInput], number: int, reprocess: bool = False):
+                files: list[FileInput], number: int, reprocess: bool = False,
+                earlier_runs: bool = True):
     """The graph of one chunk of a chunked run: ``files`` read, extracted and committed
     as pending rows (with rejects and ``files`` state), in commit ``<run_id>-chunk<N>``.
 
     Files the run's own earlier chunks read are no "earlier run" for the same-bytes check:
     one run reads two equal files (one is a duplicate of the other), so its chunks do too.
+    ``earlier_runs``: False when no earlier run read any file (seen when the run was
+    planned): then nothing can be skipped, and the chunk neither reads the ``files`` state
+    nor joins every file's bytes with it by hash (that join pickles the pages through a
+    shuffle).
     """
     known = None
-    if not reprocess:
+    if not reprocess and earlier_runs:
         run_id = run.run_id
         known = (pipeline
                  | "ReadState" >> ReadState(config.output, FILES)

@@ -82,6 +82,54 @@ def test_chunks_give_the_rows_of_one_run(tmp_path):
     assert again["counts"]["inputs"] == 0 and again["metrics"]["sources:skipped_unchanged"] == 10
 
 
+def first_chunk_labels(config) -> set[str]:
+    """The transform labels of the first chunk's graph, as a run would plan it now."""
+    import apache_beam as beam
+
+    from newsbeam.modes.chunks import plan
+    from newsbeam.pipelines.runner import new_run
+
+    steps = plan(config, new_run(), reprocess=False).steps
+    assert len(steps) > 2  # chunks and the settle step
+    pipeline = beam.Pipeline(argv=RUNNER_ARGS)
+    steps[0].build(pipeline)
+    labels: set[str] = set()
+
+    class Labels(beam.pipeline.PipelineVisitor):
+        def enter_composite_transform(self, node):
+            labels.add(node.full_label)
+
+        def visit_transform(self, node):
+            labels.add(node.full_label)
+
+    pipeline.visit(Labels())
+    return labels
+
+
+def joins_state(labels: set[str]) -> bool:
+    return any("SkipSameBytes" in label or "ReadState" in label for label in labels)
+
+
+def test_a_chunk_joins_the_files_it_reads_with_the_state_only_after_earlier_runs(tmp_path):
+    # On a fresh output nothing can be skipped: the same-bytes join, which sends every
+    # page's bytes through a shuffle, and the state read are left out of the chunks.
+    inputs = tmp_path / "in"
+    write_inputs(inputs)
+    config = load_config(str(write_config(tmp_path, [
+        {"name": "files", "kind": "files", "path": f"{inputs}/*"}],
+        limits={"chunk_inputs": 3})))
+    assert not joins_state(first_chunk_labels(config))
+    run_once(config, RUNNER_ARGS)
+    (inputs / "10_copy.txt").write_bytes(SAMPLES[3].read_bytes())  # 03_other's bytes
+    for number in range(11, 14):
+        (inputs / f"{number}_new.txt").write_text(f"New story {number}\n" + "Words. " * 60)
+    assert joins_state(first_chunk_labels(config))
+    # ... and the join skips the file whose bytes the earlier run read under another name.
+    manifest = run_once(config, RUNNER_ARGS)
+    assert manifest["chunks"]["planned"] == 2 and manifest["counts"]["inputs"] == 3
+    assert manifest["metrics"]["sources:skipped_same_bytes"] == 1
+
+
 @pytest.mark.timeout(240)
 def test_chunks_extracted_early_by_the_pool_give_the_rows_of_one_run(tmp_path):
     # The extraction pool on (time limit, two children): each chunk's first files are read

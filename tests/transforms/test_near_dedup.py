@@ -176,3 +176,36 @@ def test_rows_keep_their_timestamps_and_kept_rows_their_signatures():
         signed = out[KEPT_SIGNED] | beam.MapTuple(
             lambda fields, s: (fields, None if s is None else (s.size, s.signature)))
         assert_that(signed, equal_to(expected_signed), label="KeptSigned")
+
+
+def test_a_presigned_row_waits_without_its_signature():
+    """A chunked run's pending row carries its signature (PRESIGNED): the row's pack must
+    not hold it again, as the signature waits in the kept_waiting pack already."""
+    import pickle
+
+    import zstandard
+    from apache_beam.transforms.window import GlobalWindow
+
+    from newsbeam.core.dedup.minhash import PRESIGNED, Signed
+    from newsbeam.core.dedup.rank import rank
+    from newsbeam.transforms.dedup.near import KEPT_WAITING, _Compress
+
+    params = NearDedupConfig()
+    row = article(sample(0), "pre", day=3)
+    signed = sign_text(row["text"], params, Permutations.create(params.num_perm, params.seed))
+    row[PRESIGNED] = signed
+    compress = _Compress()
+    compress.setup()
+    compress.start_bundle()
+    assert list(compress.process((row, Signed(rank(None, row["article_id"]), *signed)), 5,
+                                 GlobalWindow())) == []
+    (rows_pack, kept_pack) = list(compress.finish_bundle())
+    assert kept_pack.tag == KEPT_WAITING
+
+    def unpacked(packed):
+        return pickle.loads(zstandard.ZstdDecompressor().decompress(packed.value[1]))
+    ((waiting_row, stamp),) = unpacked(rows_pack)
+    assert stamp == 5 and PRESIGNED not in waiting_row and waiting_row["text"] == row["text"]
+    assert signed[1] not in pickle.dumps(waiting_row)
+    ((fields, own, _),) = unpacked(kept_pack.value)
+    assert fields == index_fields(row) and own.signature == signed[1]

@@ -69,9 +69,10 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
     # Pages pushed as work are fetched each time they come (a copy is a duplicates row);
     # pages found in listings polled again are fetched once per dedup TTL.
     skip_found = SkipFoundBefore(config.output, stream.seconds("dedup_ttl"), windows,
-                                 counter=(FETCH, "skipped_ingested"))
+                                 counter=(FETCH, "skipped_ingested"), run_id=run.run_id)
     live = (listings, pages) | "FetchLive" >> FetchLive(config.fetch, config.output, run,
-                                                        skip_seen=False, skip_found=skip_found)
+                                                        skip_seen=False, skip_found=skip_found,
+                                                        stream=True)
     counted = ((bad, too_late | "TooLateWindows" >> windows())
                | "WorkRejects" >> beam.Flatten()
                | "CountWorkRejects" >> beam.Map(count_input))
@@ -83,7 +84,8 @@ def build_stream(pipeline: beam.Pipeline, config: Config, run: RunContext, work=
     read = {"documents": live["documents"], "listings": live["listings"], TALLIES: tallies,
             "rejects": (live["rejects"], counted) | "ReadRejects" >> beam.Flatten()}
     dedup = StreamDedup(windows, stream.seconds("dedup_ttl"),
-                        config.output if config.dedup.cross_run else None, config.dedup.near)
+                        config.output if config.dedup.cross_run else None, config.dedup.near,
+                        run_id=run.run_id)
     return process_and_write(read, config, run, dedup, extra_state={MESSAGES: messages},
                              on_commit=partial(write_window_manifest, config.output, run))
 

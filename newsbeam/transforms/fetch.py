@@ -21,7 +21,7 @@ from apache_beam.pvalue import AsList
 from apache_beam.utils.windowed_value import WindowedValue
 
 from newsbeam.transforms.stage import ApplyStage, count_input
-from newsbeam.transforms.state import ReadState, SkipKnown
+from newsbeam.transforms.state import ReadState, SkipKnown, WorkerSnapshot
 from newsbeam.config import FeedSource, FetchSettings, SitemapSource, SourceConfig, UrlsSource
 from newsbeam.core.fetch.discovery import Discovery, ListingInput, discover, with_validators
 from newsbeam.core.fetch.fetcher import Fetcher
@@ -149,6 +149,19 @@ def _listing_row(discovery: Discovery, run: RunContext) -> dict:
                        run.started_at, run.run_id)
 
 
+class _WithValidators(beam.DoFn):
+    """A listing with the validators its newest recorded fetch got, read by the worker."""
+
+    def __init__(self, validators: WorkerSnapshot):
+        self.validators = validators
+
+    def setup(self):
+        self.newest = self.validators.load()  # kept: see load()
+
+    def process(self, listing: ListingInput) -> Iterator[ListingInput]:
+        yield with_validators(listing, self.newest.value)
+
+
 class FetchLive(beam.PTransform):
     """(listings, pages) -> {"documents": RawDocuments, "rejects": rows, "listings": fetch-state
     rows of the feeds and sitemaps read}: the live half of every pipeline.
@@ -158,22 +171,31 @@ class FetchLive(beam.PTransform):
     input of its own; each page is one unless ``skip_seen`` drops it as ingested before
     (batch runs; a state join needs one global window, so a stream hands in ``skip_found``
     instead: a transform its listings' pages go through, e.g. ``seen.SkipFoundBefore``).
+    ``stream``: the feed validators are read by the workers (``state.WorkerSnapshot``), as a
+    Beam side input would stop Flink's checkpoints of a stream.
     """
 
     def __init__(self, settings: FetchSettings, output: str, run: RunContext,
-                 skip_seen: bool = True, skip_found: beam.PTransform | None = None):
+                 skip_seen: bool = True, skip_found: beam.PTransform | None = None,
+                 stream: bool = False):
         super().__init__()
         self.settings, self.output, self.run, self.skip_seen = settings, output, run, skip_seen
-        self.skip_found = skip_found
+        self.skip_found, self.stream = skip_found, stream
+
+    def with_validators(self, listings):
+        if self.stream:
+            validators = WorkerSnapshot(self.output, LISTINGS, newest_validators,
+                                        self.run.run_id)
+            return listings | "WithValidators" >> beam.ParDo(_WithValidators(validators))
+        rows = listings.pipeline | "ReadValidators" >> ReadState(self.output, LISTINGS)
+        return listings | "WithValidators" >> beam.Map(
+            lambda listing, rows: with_validators(listing, newest_validators(rows)),
+            rows=AsList(rows))
 
     def expand(self, inputs):
         listings, pages = inputs
-        validators = listings.pipeline | "ReadValidators" >> ReadState(self.output, LISTINGS)
         discovered, listing_rejects = (
-            listings
-            | "WithValidators" >> beam.Map(
-                lambda listing, rows: with_validators(listing, newest_validators(rows)),
-                rows=AsList(validators))
+            self.with_validators(listings)
             | "FetchListings" >> FetchByHost(self.settings, discover)
             | "FailedChildren" >> beam.FlatMap(with_failed_children)
             | "Discover" >> ApplyStage("discover", settle, self.run.run_id))

@@ -48,7 +48,7 @@ def test_found_urls_are_fetched_once_per_ttl_and_ingested_urls_never_on_bundle_b
                 | events
                 | stream_windowing(WINDOW, TTL)
                 | SkipFoundBefore(output, TTL, partial(stream_windowing, WINDOW, TTL),
-                                  counter=("fetch", "skipped_ingested"))
+                                  counter=("fetch", "skipped_ingested"), run_id="this-stream")
                 | beam.Map(lambda p: p.uri))
         assert_that(kept, equal_to_per_window({
             window(0): ["https://e.com/a", "https://e.com/b"], window(1): [],

@@ -4,7 +4,8 @@ event-time TTL; verified pairs settled per window by the batch stage's own steps
 Window keepers (after exact dedup) are signed as batch signs them (``near._Sign``), ranked
 with their window first (``core/dedup/stream_near.py``), and sent to their bands. Each band
 (``_Band``) verifies a document against what it holds and against the index entries of
-that band (a side input read when the stream starts), then holds the document until an
+that band (read by the workers when the stream starts, ``state.WorkerSnapshot``: a side
+input would stop Flink's checkpoints), then holds the document until an
 event-time timer clears it. Verified pairs go back into the document's window and settle
 as batch's do: connected components, every member folded into its component's first (a
 document colliding in several bands gets one decision), joined with the rows per window.
@@ -16,18 +17,19 @@ from typing import Iterator
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
-from apache_beam.pvalue import AsList
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Timestamp
 
 from newsbeam.transforms.dedup.near import KEPT_SIGNED, WITH_ROW, _Sign
+from newsbeam.transforms.state import WorkerSnapshot
 from newsbeam.config import NearDedupConfig
 from newsbeam.core.dedup.index import signed_of
 from newsbeam.core.dedup.minhash import Signed, band_keys, lsh_bands, near_duplicate_row
 from newsbeam.core.dedup.stream_near import (
     Held, band_index, expire, in_window, next_expiry, remember, verified_pairs, window_roots)
+from newsbeam.schemas.tables import DEDUP_INDEX
 
 STREAM_NEAR = "stream_near"  # metrics namespace
 
@@ -46,28 +48,21 @@ class _Band(beam.DoFn):
     HELD = ReadModifyWriteStateSpec("held", PickleCoder())
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
 
-    def __init__(self, params: NearDedupConfig, ttl_seconds: int):
+    def __init__(self, params: NearDedupConfig, ttl_seconds: int, index: WorkerSnapshot):
         self.params, self.ttl_micros = params, ttl_seconds * 1_000_000
-        self.bands = lsh_bands(params)
+        self.index = index  # its entries by band key
         self.verified = Metrics.counter(STREAM_NEAR, "verified_pairs")
         self.expired = Metrics.counter(STREAM_NEAR, "entries_expired")
 
     def setup(self):
-        self.indexed: tuple = (None, {})  # (the side input list, its entries by band key)
+        self.indexed = self.index.load()  # kept: see load()
 
-    def _index(self, entries: list) -> dict:
-        # The runner hands the same list while the side input is unchanged: index it once
-        # (the reference held here keeps its id from being reused).
-        if self.indexed[0] is not entries:
-            self.indexed = (entries, band_index(entries, *self.bands))
-        return self.indexed[1]
-
-    def process(self, keyed: tuple, entries: list, timestamp=beam.DoFn.TimestampParam,
+    def process(self, keyed: tuple, timestamp=beam.DoFn.TimestampParam,
                 held_state=beam.DoFn.StateParam(HELD),
                 expiry=beam.DoFn.TimerParam(EXPIRY)) -> Iterator:
         key, signed = keyed
         held = held_state.read() or []
-        candidates = [*self._index(entries).get(key, ()), *(h.signed for h in held)]
+        candidates = [*self.indexed.value.get(key, ()), *(h.signed for h in held)]
         for original, copy in verified_pairs(signed, candidates, self.params):
             self.verified.inc()
             yield original, copy.rank
@@ -111,20 +106,23 @@ class _Fold(beam.DoFn):
 
 
 class StreamNear(beam.PTransform):
-    """(window keepers, index entries) -> {"articles", "duplicates", "kept_signed"}: near
-    copies of an earlier window's document (held for ``ttl_seconds``), of an index entry or
-    of a better-ranked document of their own window become ``near`` duplicates rows."""
+    """Window keepers -> {"articles", "duplicates", "kept_signed"}: near copies of an
+    earlier window's document (held for ``ttl_seconds``), of an entry of the cross-run index
+    of ``index_output`` (None: none) or of a better-ranked document of their own window
+    become ``near`` duplicates rows."""
 
-    def __init__(self, params: NearDedupConfig, ttl_seconds: int, windowing):
+    def __init__(self, params: NearDedupConfig, ttl_seconds: int, windowing,
+                 index_output: str | None, run_id: str):
         super().__init__()
         self.params, self.ttl, self.windowing = params, ttl_seconds, windowing
+        self.index_output, self.run_id = index_output, run_id  # the stream's own: left out
 
-    def expand(self, pcolls):
-        rows, entries = pcolls
+    def expand(self, rows):
         bands, band_rows = lsh_bands(self.params)
         signed = rows | "Sign" >> beam.ParDo(_Sign(self.params)).with_outputs(
             WITH_ROW, main="signed")
-        index = entries | "IndexSignatures" >> beam.FlatMap(signed_of)
+        index = WorkerSnapshot(self.index_output, DEDUP_INDEX, lambda entries: band_index(
+            (s for entry in entries for s in signed_of(entry)), bands, band_rows), self.run_id)
         # Back in their windows, a window's pairs settle in one group (one shuffle: each
         # stage of the local runner costs the stream latency), as batch's components do.
         roots = (
@@ -133,7 +131,7 @@ class StreamNear(beam.PTransform):
             | "Unwindowed" >> beam.WindowInto(GlobalWindows())  # state lives across windows
             | "BandKeys" >> beam.FlatMap(
                 lambda s: [(key, s) for key in band_keys(s.values, bands, band_rows)])
-            | "Bands" >> beam.ParDo(_Band(self.params, self.ttl), AsList(index))
+            | "Bands" >> beam.ParDo(_Band(self.params, self.ttl, index))
             | "RewindowPairs" >> self.windowing()
             | "OneGroup" >> beam.WithKeys(lambda _: None)
             | "GatherWindow" >> beam.GroupByKey()

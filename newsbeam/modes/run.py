@@ -11,6 +11,7 @@ from newsbeam.core.time_limit import warm
 from newsbeam.modes import chunks
 from newsbeam.modes.lifecycle import Outcome, run_lifecycle
 from newsbeam.modes.interrupt import Interrupted, run_interruptibly, stop_children
+from newsbeam.pipelines import flink
 from newsbeam.pipelines.runner import pipeline_options, utc_now
 from newsbeam.records.run import RunContext
 from newsbeam.store import manifest as manifests
@@ -52,6 +53,7 @@ def _execute(config: Config, options, run: RunContext, reprocess: bool,
     """Plans the run's pipelines (into ``plans``) and runs them."""
     progress = ProgressWriter(progress_folder())
     extract_timeout = config.limits.extract_timeout_seconds or None
+    flink_job = flink.name_job(options, "run", run.run_id)
     try:
         plans.append(chunks.plan(config, run, reprocess))
         # Extraction children serve every chunk's pipeline; leaving ``warm`` stops them
@@ -62,6 +64,8 @@ def _execute(config: Config, options, run: RunContext, reprocess: bool,
                                          config.limits.extract_processes, progress)))
     except Interrupted as err:
         close_commits()  # an in-process commit under way ends first; none starts after
+        if flink_job:  # Beam's Flink job server would leave it running (pipelines/flink.py);
+            flink.cancel_jobs_named(options, flink_job)  # ended before recovery looks
         stop_children()  # and no worker process commits either
         outcome = Outcome(failure=err, error=str(err), reason="interrupted")
     except BaseException as err:

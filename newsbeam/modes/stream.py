@@ -44,6 +44,9 @@ TICK_AFTER_SECONDS = 0.2  # a relay's tick after a window's end (modes/pubsub_re
 
 def stream_options(config: Config, beam_args: list[str]):
     options = pipeline_options(list(beam_args) + ["--streaming"])
+    on_flink = flink.stream_flags(options, beam_args)
+    if on_flink:
+        options = pipeline_options(list(beam_args) + ["--streaming", *on_flink])
     standard = options.view_as(StandardOptions)
     if "--runner" not in " ".join(beam_args):  # our default (FnApiRunner) cannot stream
         if not config.stream.subscription:
@@ -94,7 +97,7 @@ def _run_until_stopped(config: Config, options, run: RunContext, stop: threading
                        relay: PubSubRelay | None, watch: "WindowWatch") -> Outcome:
     if relay:  # under the output's lock, after recovery
         relay.start()
-    flink_job = flink.name_stream_job(options, run.run_id)
+    flink_job = flink.name_job(options, "stream", run.run_id)
     pipeline = beam.Pipeline(options=options)
     build_stream(pipeline, config, run, subscription=relay and relay.subscription)
     result = pipeline.run()

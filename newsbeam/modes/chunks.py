@@ -89,9 +89,10 @@ def chunked_files(config: Config, reprocess: bool
     if len(chunks()) <= 1:
         return None, 0, True
     listed = len(items)
-    earlier = bool(state_files(config.output, FILES))
+    files_state = state_files(config.output, FILES)
+    earlier = bool(files_state)
     if not reprocess and earlier:
-        known = {file_key(row) for path in state_files(config.output, FILES)
+        known = {file_key(row) for path in files_state
                  for row in iter_rows(path, ["path", "size", "mtime"])}
         items = [item for item in items if item.key not in known]
     return chunks(), listed - len(items), earlier

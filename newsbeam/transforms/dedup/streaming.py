@@ -91,8 +91,8 @@ def entries_by_key(entries: Iterable[dict], key: Callable[[dict], str | None]) -
     """Index entries -> {key: [entries]} (entries without a key left out)."""
     by_key: dict[str, list[dict]] = {}
     for entry in entries:
-        if key(entry):
-            by_key.setdefault(key(entry), []).append(entry)
+        if entry_key := key(entry):
+            by_key.setdefault(entry_key, []).append(entry)
     return by_key
 
 
